@@ -1,0 +1,1 @@
+//! Symphonia-backed decoding for FLAC, AIFF, Ogg Vorbis, MP3 and the rest.

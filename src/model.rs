@@ -1,0 +1,1 @@
+//! Trained models (the sung-vocal classifier): loading, inference with ndarray, training.

@@ -1,0 +1,79 @@
+//! Timeline: what happens when, in seconds from the start of the reel: music cues, vocal segments,
+//! dialogue, effects events, source music and scenes. Detectors produce these; reports print them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::loudness::LoudnessStats;
+
+/// A time span in seconds from the start of the reel.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+impl Span {
+    pub fn new(start_s: f64, end_s: f64) -> Self {
+        Span { start_s, end_s }
+    }
+    pub fn duration_s(&self) -> f64 {
+        (self.end_s - self.start_s).max(0.0)
+    }
+    /// Seconds shared with `other`.
+    pub fn overlap_s(&self, other: &Span) -> f64 {
+        (self.end_s.min(other.end_s) - self.start_s.max(other.start_s)).max(0.0)
+    }
+}
+
+/// Song (sung vocals) or score (instrumental).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CueKind {
+    Song,
+    Score,
+}
+
+/// One music cue on the music stem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MusicCue {
+    /// 1-based cue number in start order.
+    pub number: usize,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub duration_s: f64,
+    pub kind: CueKind,
+    /// Seconds of sung vocals inside the cue.
+    pub vocal_s: f64,
+    /// `vocal_s / duration_s`.
+    pub vocal_ratio: f64,
+    /// Confidence in `kind`, in [0, 1].
+    pub confidence: f64,
+    pub loudness: LoudnessStats,
+}
+
+impl MusicCue {
+    pub fn span(&self) -> Span {
+        Span::new(self.start_s, self.end_s)
+    }
+}
+
+/// A loud event on the effects stem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectsEvent {
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Peak short-term level of the event, LUFS (momentary, 400 ms).
+    pub peak_lufs: f64,
+    /// How far above the local ambience bed, LU.
+    pub above_bed_lu: f64,
+}
+
+/// Music heard on the dialogue or effects stem (diegetic / source music candidate).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceMusic {
+    pub start_s: f64,
+    pub end_s: f64,
+    /// "dialogue" or "effects".
+    pub stem: String,
+    pub confidence: f64,
+}
