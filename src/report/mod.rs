@@ -73,6 +73,9 @@ pub struct Report {
     pub dialogue: Vec<Span>,
     pub effects_activity: Vec<Span>,
     pub effects_events: Vec<EffectsEvent>,
+    /// Ambience bed level of the effects stem over time (see `docs/schema/loudness.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effects_bed: Option<crate::detect::effects::EffectsBed>,
     pub source_music: Vec<SourceMusic>,
     pub scenes: Vec<SceneReport>,
     pub warnings: Vec<String>,
@@ -112,7 +115,11 @@ pub fn summary(report: &Report) -> String {
     format!(
         "{}{}: {:.1} s, {} cues ({} song, {} score), {:.1} s of dialogue, {} scenes, {} warnings",
         report.title,
-        report.reel.as_deref().map(|r| format!(" {r}")).unwrap_or_default(),
+        report
+            .reel
+            .as_deref()
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default(),
         report.duration_s,
         report.cues.len(),
         songs,
