@@ -14,7 +14,7 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{LoudnessMeter, LoudnessTrace};
-use crate::report::{AnalysisInfo, MixReport, Report, SCHEMA_VERSION, SceneReport, StemReport};
+use crate::report::{AnalysisInfo, MixReport, Report, SCHEMA_VERSION, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -25,6 +25,8 @@ pub struct AnalyzeOptions {
     pub features: FeatureConfig,
     /// Seconds of audio read per block and per stem.
     pub block_s: f64,
+    /// Scenes (given or segmented) and the frame rate of timecodes.
+    pub scenes: crate::timeline::scenes::SceneOptions,
 }
 
 impl Default for AnalyzeOptions {
@@ -33,6 +35,7 @@ impl Default for AnalyzeOptions {
             true_peak: false,
             features: FeatureConfig::default(),
             block_s: 0.5,
+            scenes: Default::default(),
         }
     }
 }
@@ -83,11 +86,7 @@ struct StemWorker {
 }
 
 impl StemWorker {
-    fn open(
-        kind: StemKind,
-        files: &[PathBuf],
-        opts: &AnalyzeOptions,
-    ) -> crate::Result<StemWorker> {
+    fn open(kind: StemKind, files: &[PathBuf], opts: &AnalyzeOptions) -> crate::Result<StemWorker> {
         let source = crate::decode::open_stem(files)?;
         let info = source.info().clone();
         Ok(StemWorker {
@@ -129,7 +128,8 @@ impl StemWorker {
         self.frames_read += n as u64;
         self.meter.push(&self.block)?;
         self.analysis_block.clear();
-        self.conditioner.push(&self.block, &mut self.analysis_block)?;
+        self.conditioner
+            .push(&self.block, &mut self.analysis_block)?;
         self.extractor.push(&self.analysis_block, &mut self.track);
         Ok(n == frames)
     }
@@ -180,7 +180,11 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
 fn check_set(title: &TitleAnalysis) -> Vec<String> {
     let mut w = Vec::new();
     for a in title.stems.values() {
-        let name = a.files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        let name = a
+            .files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         if let Some((expected, found)) = a.diagnostics.truncated {
             w.push(format!(
                 "{name}: truncated: the header claims {expected} frames, the file holds {found}; analysed what is there"
@@ -215,8 +219,14 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other.info.time_reference.map(|t| t as f64 / other.info.sample_rate as f64)
-                != first.info.time_reference.map(|t| t as f64 / first.info.sample_rate as f64)
+            if other
+                .info
+                .time_reference
+                .map(|t| t as f64 / other.info.sample_rate as f64)
+                != first
+                    .info
+                    .time_reference
+                    .map(|t| t as f64 / first.info.sample_rate as f64)
             {
                 w.push(format!(
                     "start timecodes differ between {} and {}",
@@ -240,12 +250,13 @@ pub fn analyze(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Report> {
 
 /// Detectors, timeline and report from the per-stem summaries.
 pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions) -> Report {
-    let _ = opts;
     let dx = title.get(StemKind::Dialogue);
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
-    let dialogue = dx.map(|a| detect::dialogue::detect(&a.features)).unwrap_or_default();
+    let dialogue = dx
+        .map(|a| detect::dialogue::detect(&a.features))
+        .unwrap_or_default();
     let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
     let cues: Vec<MusicCue> = mx
         .map(|a| {
@@ -291,13 +302,6 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         .values()
         .map(StemAnalysis::duration_s)
         .fold(0.0, f64::max);
-    let scenes = vec![SceneReport {
-        number: 1,
-        start_s: 0.0,
-        end_s: duration_s,
-        name: None,
-    }];
-
     let stems = title
         .stems
         .values()
@@ -317,7 +321,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         })
         .collect();
 
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         title: set.title.clone(),
         reel: set.reel.clone(),
@@ -331,7 +335,8 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         effects_activity: effects.activity,
         effects_events: effects.events,
         source_music,
-        scenes,
+        scenes: Vec::new(),
+        loudness_curves: BTreeMap::new(),
         warnings: title.warnings.clone(),
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -339,7 +344,9 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             vocal_model: None,
             elapsed_s: 0.0,
         },
-    }
+    };
+    crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
+    report
 }
 
 /// Spans where `a` and `b` overlap.
