@@ -71,3 +71,19 @@ fn browser_dom_of_a_two_hour_report_lists_every_cue_and_scene() {
     // Ten-minute rows for a two-hour reel.
     assert_eq!(dom.matches("<svg").count(), 12);
 }
+
+/// Writes preview pages (a 5-minute reel and a 2-hour film) into `$STEMSCOPE_PREVIEW_DIR` for a person
+/// to look at; does nothing when the variable is unset.
+#[test]
+fn preview_pages_are_written_on_request() {
+    let Some(dir) = std::env::var_os("STEMSCOPE_PREVIEW_DIR") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    for (name, report) in [
+        ("short", synthetic_report(300.0, 5, 7, 5)),
+        ("long", synthetic_report(7200.0, 60, 80, 11)),
+    ] {
+        write_all(&report, &dir.join(name), &ReportOptions::default()).unwrap();
+    }
+}

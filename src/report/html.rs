@@ -17,7 +17,7 @@ use crate::timeline::{CueKind, Span};
 const WIDTH: f64 = 1500.0;
 /// Left margin holding the lane names.
 const LABEL_W: f64 = 86.0;
-const RIGHT_PAD: f64 = 14.0;
+const RIGHT_PAD: f64 = 34.0;
 /// Loudness lane range, LUFS.
 const LOUD_TOP: f64 = -10.0;
 const LOUD_BOTTOM: f64 = -60.0;
@@ -140,7 +140,7 @@ fn tick_step_s(len_s: f64) -> f64 {
         .unwrap_or(600.0)
 }
 
-fn draw_row(report: &Report, row: &mut Row, clashes: &[Span]) {
+fn draw_row(report: &Report, opts: &ReportOptions, row: &mut Row, clashes: &[Span]) {
     let (start, end) = (row.start_s, row.end_s().min(report.duration_s));
     // Scene bands behind everything, with the scene number in the scene lane.
     for (i, s) in report.scenes.iter().enumerate() {
@@ -206,6 +206,8 @@ fn draw_row(report: &Report, row: &mut Row, clashes: &[Span]) {
         );
         row.rect(d.start_s, d.end_s, LANE_DX, COLOR_DX, "dx", &tip);
     }
+    // Cue labels go on top of everything (clash outlines cross the music lane).
+    let mut labels = String::new();
     for c in &report.cues {
         let (fill, kind) = match c.kind {
             CueKind::Song => (COLOR_SONG, "song"),
@@ -213,7 +215,7 @@ fn draw_row(report: &Report, row: &mut Row, clashes: &[Span]) {
         };
         let tip = format!(
             "Cue {} {kind}: {} to {}, {} (confidence {:.2}, sung {:.0}%)",
-            c.number,
+            cuesheet::cue_label(report, c, opts.numbering),
             row.span_label(c.start_s),
             row.span_label(c.end_s),
             mmss(c.duration_s),
@@ -221,15 +223,16 @@ fn draw_row(report: &Report, row: &mut Row, clashes: &[Span]) {
             c.vocal_ratio * 100.0
         );
         row.rect(c.start_s, c.end_s, LANE_MX, fill, "cue", &tip);
+        let label = cuesheet::cue_label(report, c, opts.numbering);
         if let Some((x0, x1)) = row.clip(c.start_s, c.end_s)
-            && x1 - x0 > 18.0
+            && x1 - x0 > 7.0 * label.len() as f64 + 6.0
         {
             let _ = write!(
-                row.svg,
+                labels,
                 r#"<text class="cuelabel" x="{:.1}" y="{:.1}">{}</text>"#,
                 x0 + 3.0,
                 LANE_MX.0 + 15.0,
-                c.number
+                escape(&label)
             );
         }
     }
@@ -300,6 +303,7 @@ fn draw_row(report: &Report, row: &mut Row, clashes: &[Span]) {
     }
     draw_loudness(report, row);
     draw_axis(row, start, end);
+    row.svg.push_str(&labels);
 }
 
 fn draw_loudness(report: &Report, row: &mut Row) {
@@ -584,7 +588,7 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
             svg: String::new(),
             clock: &clock,
         };
-        draw_row(report, &mut row, &clashes);
+        draw_row(report, opts, &mut row, &clashes);
         let end = (start + len).min(report.duration_s);
         let _ = write!(
             html,
