@@ -640,7 +640,7 @@ mod tests {
         assert!(!html.contains("https://"));
         for c in &r.cues {
             assert!(
-                html.contains(&format!("Cue {} ", c.number)),
+                html.contains(&format!("Cue 1M{} ", c.number)),
                 "cue {}",
                 c.number
             );
