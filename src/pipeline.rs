@@ -14,7 +14,7 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
-use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, SceneReport, StemReport};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -25,6 +25,8 @@ pub struct AnalyzeOptions {
     pub features: FeatureConfig,
     /// Seconds of audio read per block and per stem.
     pub block_s: f64,
+    /// Scenes (given or segmented) and the frame rate of timecodes.
+    pub scenes: crate::timeline::scenes::SceneOptions,
 }
 
 impl Default for AnalyzeOptions {
@@ -33,6 +35,7 @@ impl Default for AnalyzeOptions {
             true_peak: false,
             features: FeatureConfig::default(),
             block_s: 0.5,
+            scenes: Default::default(),
         }
     }
 }
@@ -271,7 +274,6 @@ pub fn analyze(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Report> {
 
 /// Detectors, timeline and report from the per-stem summaries.
 pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions) -> Report {
-    let _ = opts;
     let dx = title.get(StemKind::Dialogue);
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
@@ -338,13 +340,6 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         .values()
         .map(StemAnalysis::duration_s)
         .fold(0.0, f64::max);
-    let scenes = vec![SceneReport {
-        number: 1,
-        start_s: 0.0,
-        end_s: duration_s,
-        name: None,
-    }];
-
     let stems = title
         .stems
         .values()
@@ -364,7 +359,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         })
         .collect();
 
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         title: set.title.clone(),
         reel: set.reel.clone(),
@@ -379,7 +374,8 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         effects_events: effects.events,
         effects_bed: fx.map(|_| effects.bed),
         source_music,
-        scenes,
+        scenes: Vec::new(),
+        loudness_curves: BTreeMap::new(),
         warnings: title.warnings.clone(),
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -387,7 +383,9 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             vocal_model: None,
             elapsed_s: 0.0,
         },
-    }
+    };
+    crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
+    report
 }
 
 /// Spans where `a` and `b` overlap.
