@@ -95,25 +95,42 @@ impl KWeighting {
 
     fn run<const C: usize>(&mut self, interleaved: &[f32]) {
         let (f, g) = (self.shelf, self.high_pass);
-        let Ok(state) = <&mut [ChannelState; C]>::try_from(self.state.as_mut_slice()) else {
+        if self.state.len() != C {
             return self.run_dyn(interleaved);
-        };
-        let mut st = *state;
+        }
+        // Structure of arrays, so that the per-channel loops below map onto SIMD lanes.
+        let mut s0 = [0.0f64; C];
+        let mut s1 = [0.0f64; C];
+        let mut s2 = [0.0f64; C];
+        let mut s3 = [0.0f64; C];
+        let mut sum = [0.0f64; C];
+        let mut peak = [0.0f32; C];
+        for (c, st) in self.state.iter().enumerate() {
+            [s0[c], s1[c], s2[c], s3[c]] = st.s;
+            sum[c] = st.sum_sq;
+            peak[c] = st.peak;
+        }
         for frame in interleaved.chunks_exact(C) {
-            for (c, &x) in frame.iter().enumerate() {
-                let s = &mut st[c];
-                s.peak = s.peak.max(x.abs());
-                let x = x as f64;
-                let y1 = f.b0 * x + s.s[0];
-                s.s[0] = f.b1 * x - f.a1 * y1 + s.s[1];
-                s.s[1] = f.b2 * x - f.a2 * y1;
-                let y2 = g.b0 * y1 + s.s[2];
-                s.s[2] = g.b1 * y1 - g.a1 * y2 + s.s[3];
-                s.s[3] = g.b2 * y1 - g.a2 * y2;
-                s.sum_sq += y2 * y2;
+            let mut x = [0.0f64; C];
+            for c in 0..C {
+                peak[c] = peak[c].max(frame[c].abs());
+                x[c] = frame[c] as f64;
+            }
+            for c in 0..C {
+                let y1 = f.b0 * x[c] + s0[c];
+                s0[c] = f.b1 * x[c] - f.a1 * y1 + s1[c];
+                s1[c] = f.b2 * x[c] - f.a2 * y1;
+                let y2 = g.b0 * y1 + s2[c];
+                s2[c] = g.b1 * y1 - g.a1 * y2 + s3[c];
+                s3[c] = g.b2 * y1 - g.a2 * y2;
+                sum[c] += y2 * y2;
             }
         }
-        *state = st;
+        for (c, st) in self.state.iter_mut().enumerate() {
+            st.s = [s0[c], s1[c], s2[c], s3[c]];
+            st.sum_sq = sum[c];
+            st.peak = peak[c];
+        }
     }
 
     fn run_dyn(&mut self, interleaved: &[f32]) {
