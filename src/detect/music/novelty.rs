@@ -218,7 +218,9 @@ fn running_max(x: &[f32], radius: usize) -> Vec<f32> {
 /// Novelty at each texture window of one audible run: `(centre_s, distance)` where both sides have
 /// enough usable windows.
 pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f64, f64)> {
-    if d.is_empty() || d.hop_s <= 0.0 {
+    // Level alone is not musical content (ducking moves it inside a cue): without timbre
+    // descriptors there is no change test.
+    if d.is_empty() || d.hop_s <= 0.0 || d.dims < 2 {
         return Vec::new();
     }
     // Windows lying wholly inside the run.

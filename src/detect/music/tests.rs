@@ -266,3 +266,20 @@ fn an_empty_or_silent_stem_has_no_cues() {
     let track = synth(20.0, |_| vec![]);
     assert!(detect_cues(&track, &no_loudness()).is_empty());
 }
+
+#[test]
+fn without_timbre_features_a_level_step_does_not_split_a_run() {
+    // Only the loudness trace: 20 s at -20 dB then 20 s at -35 dB, no silence between.
+    let mut momentary = vec![0f32; 50];
+    momentary.extend(std::iter::repeat_n(1e-2, 200));
+    momentary.extend(std::iter::repeat_n(10f32.powf(-3.5), 200));
+    momentary.extend(std::iter::repeat_n(0.0, 50));
+    let lt = LoudnessTrace {
+        step_s: 0.1,
+        momentary,
+        ..Default::default()
+    };
+    let cues = detect_cues(&FeatureTrack::default(), &lt);
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    assert!((cues[0].start_s - 5.0).abs() < 0.2 && (cues[0].end_s - 45.0).abs() < 0.2);
+}
