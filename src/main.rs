@@ -12,7 +12,11 @@ use stemscope::pipeline::{self, AnalyzeOptions};
 use stemscope::report;
 
 #[derive(Parser)]
-#[command(name = "stemscope", version, about = "What the music does against dialogue and effects, from a film's DX/MX/FX stems")]
+#[command(
+    name = "stemscope",
+    version,
+    about = "What the music does against dialogue and effects, from a film's DX/MX/FX stems"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -14,7 +14,9 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{LoudnessMeter, LoudnessTrace};
-use crate::report::{AnalysisInfo, MixReport, Report, SCHEMA_VERSION, SceneReport, StemReport};
+use crate::report::{
+    AnalysisInfo, MixReport, Report, SCHEMA_VERSION, SceneReport, StartTimecode, StemReport,
+};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -84,11 +86,12 @@ struct StemWorker {
 
 impl StemWorker {
     fn open(
+        set: &StemSet,
         kind: StemKind,
         files: &[PathBuf],
         opts: &AnalyzeOptions,
     ) -> crate::Result<StemWorker> {
-        let source = crate::decode::open_stem(files)?;
+        let source = crate::decode::open_set_stem(set, kind)?;
         let info = source.info().clone();
         Ok(StemWorker {
             kind,
@@ -129,7 +132,8 @@ impl StemWorker {
         self.frames_read += n as u64;
         self.meter.push(&self.block)?;
         self.analysis_block.clear();
-        self.conditioner.push(&self.block, &mut self.analysis_block)?;
+        self.conditioner
+            .push(&self.block, &mut self.analysis_block)?;
         self.extractor.push(&self.analysis_block, &mut self.track);
         Ok(n == frames)
     }
@@ -156,7 +160,7 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
     let mut workers = set
         .stems
         .par_iter()
-        .map(|s| StemWorker::open(s.kind, &s.paths, opts))
+        .map(|s| StemWorker::open(set, s.kind, &s.paths, opts))
         .collect::<crate::Result<Vec<_>>>()?;
     loop {
         let more = workers
@@ -180,7 +184,11 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
 fn check_set(title: &TitleAnalysis) -> Vec<String> {
     let mut w = Vec::new();
     for a in title.stems.values() {
-        let name = a.files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        let name = a
+            .files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         if let Some((expected, found)) = a.diagnostics.truncated {
             w.push(format!(
                 "{name}: truncated: the header claims {expected} frames, the file holds {found}; analysed what is there"
@@ -215,14 +223,24 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other.info.time_reference.map(|t| t as f64 / other.info.sample_rate as f64)
-                != first.info.time_reference.map(|t| t as f64 / first.info.sample_rate as f64)
-            {
-                w.push(format!(
-                    "start timecodes differ between {} and {}",
+            let start = |a: &StemAnalysis| {
+                a.info
+                    .time_reference
+                    .map(|t| t as f64 / f64::from(a.info.sample_rate.max(1)))
+            };
+            match (start(first), start(other)) {
+                // Half a millisecond: well under a frame, above rounding between rates.
+                (Some(a), Some(b)) if (a - b).abs() > 0.0005 => w.push(format!(
+                    "start timecodes differ: {} starts at {a:.3} s, {} at {b:.3} s after midnight",
                     first.kind.name(),
                     other.kind.name()
-                ));
+                )),
+                (Some(_), None) | (None, Some(_)) => w.push(format!(
+                    "start timecodes differ: only one of {} and {} has a BWF time reference",
+                    first.kind.name(),
+                    other.kind.name()
+                )),
+                _ => {}
             }
         }
     }
@@ -245,7 +263,9 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
-    let dialogue = dx.map(|a| detect::dialogue::detect(&a.features)).unwrap_or_default();
+    let dialogue = dx
+        .map(|a| detect::dialogue::detect(&a.features))
+        .unwrap_or_default();
     let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
     let cues: Vec<MusicCue> = mx
         .map(|a| {
@@ -322,7 +342,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         title: set.title.clone(),
         reel: set.reel.clone(),
         duration_s,
-        start_timecode: None,
+        start_timecode: start_timecode(title),
         stems,
         mix: None::<MixReport>,
         cues,
@@ -340,6 +360,26 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             elapsed_s: 0.0,
         },
     }
+}
+
+/// The reel's start from the first stem with a BWF time reference, as non-drop 24 fps timecode.
+fn start_timecode(title: &TitleAnalysis) -> Option<StartTimecode> {
+    let a = title
+        .stems
+        .values()
+        .find(|a| a.info.time_reference.is_some())?;
+    let samples = a.info.time_reference?;
+    let rate = a.info.sample_rate.max(1);
+    let seconds = samples as f64 / f64::from(rate);
+    let frames = (samples as u128 * 24 / u128::from(rate)) as u64;
+    let (ff, s) = (frames % 24, frames / 24);
+    Some(StartTimecode {
+        samples_since_midnight: samples,
+        sample_rate: rate,
+        seconds,
+        timecode: format!("{:02}:{:02}:{:02}:{ff:02}", s / 3600, s / 60 % 60, s % 60),
+        fps: "24".into(),
+    })
 }
 
 /// Spans where `a` and `b` overlap.
