@@ -83,11 +83,7 @@ struct StemWorker {
 }
 
 impl StemWorker {
-    fn open(
-        kind: StemKind,
-        files: &[PathBuf],
-        opts: &AnalyzeOptions,
-    ) -> crate::Result<StemWorker> {
+    fn open(kind: StemKind, files: &[PathBuf], opts: &AnalyzeOptions) -> crate::Result<StemWorker> {
         let source = crate::decode::open_stem(files)?;
         let info = source.info().clone();
         Ok(StemWorker {
@@ -129,7 +125,8 @@ impl StemWorker {
         self.frames_read += n as u64;
         self.meter.push(&self.block)?;
         self.analysis_block.clear();
-        self.conditioner.push(&self.block, &mut self.analysis_block)?;
+        self.conditioner
+            .push(&self.block, &mut self.analysis_block)?;
         self.extractor.push(&self.analysis_block, &mut self.track);
         Ok(n == frames)
     }
@@ -180,7 +177,11 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
 fn check_set(title: &TitleAnalysis) -> Vec<String> {
     let mut w = Vec::new();
     for a in title.stems.values() {
-        let name = a.files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        let name = a
+            .files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         if let Some((expected, found)) = a.diagnostics.truncated {
             w.push(format!(
                 "{name}: truncated: the header claims {expected} frames, the file holds {found}; analysed what is there"
@@ -215,8 +216,14 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other.info.time_reference.map(|t| t as f64 / other.info.sample_rate as f64)
-                != first.info.time_reference.map(|t| t as f64 / first.info.sample_rate as f64)
+            if other
+                .info
+                .time_reference
+                .map(|t| t as f64 / other.info.sample_rate as f64)
+                != first
+                    .info
+                    .time_reference
+                    .map(|t| t as f64 / first.info.sample_rate as f64)
             {
                 w.push(format!(
                     "start timecodes differ between {} and {}",
@@ -245,8 +252,23 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
-    let dialogue = dx.map(|a| detect::dialogue::detect(&a.features)).unwrap_or_default();
-    let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
+    let dialogue = dx
+        .map(|a| detect::dialogue::detect(&a.features))
+        .unwrap_or_default();
+    let mut warnings = title.warnings.clone();
+    let vocal_model = crate::model::VocalModel::embedded();
+    let vocals = match (mx, &vocal_model) {
+        (Some(a), Ok(model)) => {
+            let v = detect::vocals::detect(&a.features, dx.map(|d| &d.features), model);
+            warnings.extend(v.warnings.iter().cloned());
+            Some(v)
+        }
+        (Some(_), Err(e)) => {
+            warnings.push(format!("vocal detection skipped: {e}"));
+            None
+        }
+        (None, _) => None,
+    };
     let cues: Vec<MusicCue> = mx
         .map(|a| {
             let spans = detect::music::detect_cues(&a.features, &a.loudness);
@@ -332,11 +354,14 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         effects_events: effects.events,
         source_music,
         scenes,
-        warnings: title.warnings.clone(),
+        warnings,
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
             analysis_rate_hz: ANALYSIS_RATE,
-            vocal_model: None,
+            vocal_model: vocal_model
+                .as_ref()
+                .ok()
+                .map(|m| crate::model::describe(m, None)),
             elapsed_s: 0.0,
         },
     }
