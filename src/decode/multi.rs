@@ -11,9 +11,7 @@ pub struct MultiMonoSource {
 impl MultiMonoSource {
     pub fn open(paths: &[PathBuf]) -> Result<Self, crate::Error> {
         let _ = paths;
-        Err(crate::Error::Other(
-            "per-channel stems not implemented yet".into(),
-        ))
+        Err(crate::Error::Other("per-channel stems not implemented yet".into()))
     }
 }
 
