@@ -10,7 +10,7 @@ use stemscope::model::VocalModel;
 use stemscope::model::dataset::{decode_analysis, extract_windows, set_level};
 use stemscope::timeline::{CueKind, Span};
 
-fn corpus() -> Option<PathBuf> {
+fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("STEMSCOPE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
@@ -21,6 +21,11 @@ fn corpus() -> Option<PathBuf> {
         );
         return None;
     }
+    Some(dir)
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = corpus_dir()?;
     if TEXTURE_FEATURES.is_empty() {
         eprintln!("skipped: this build's feature engine computes no texture features");
         return None;
@@ -76,4 +81,29 @@ fn instruments_that_imitate_voices_are_score() {
             );
         }
     }
+}
+
+#[test]
+fn training_audio_is_read_through_the_analysis_path_as_an_excerpt() {
+    let Some(dir) = corpus_dir() else { return };
+    // A 60 s 44.1 kHz stereo Vorbis file: 40 s from 15 s in, mono at 16 kHz.
+    let x = decode_analysis(&dir.join("score/wesnoth_knolls_60s.ogg"), 15.0, 40.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (x.len() as f64 / 16_000.0 - 40.0).abs() < 0.05,
+        "{} samples",
+        x.len()
+    );
+    assert!(x.iter().any(|v| v.abs() > 0.01), "audible");
+    // A 2 s file is kept whole.
+    let y = decode_analysis(&dir.join("song/ikala_10161_chorus_mix.flac"), 15.0, 40.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (y.len() as f64 / 16_000.0 - 2.0).abs() < 0.05,
+        "{} samples",
+        y.len()
+    );
+    // Every corpus file decodes.
+    let items = stemscope::model::dataset::read_folder(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert!(items.len() >= 70);
 }
