@@ -290,7 +290,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let dialogue = dx
         .map(|a| detect::dialogue::detect(&a.features))
         .unwrap_or_default();
-    let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
+    let mut warnings = title.warnings.clone();
+    let vocal_model = crate::model::VocalModel::embedded();
+    let vocals = match (mx, &vocal_model) {
+        (Some(a), Ok(model)) => {
+            let v = detect::vocals::detect(&a.features, dx.map(|d| &d.features), model);
+            warnings.extend(v.warnings.iter().cloned());
+            Some(v)
+        }
+        (Some(_), Err(e)) => {
+            warnings.push(format!("vocal detection skipped: {e}"));
+            None
+        }
+        (None, _) => None,
+    };
     let cues: Vec<MusicCue> = mx
         .map(|a| {
             let spans = detect::music::detect_cues(&a.features, &a.loudness);
@@ -385,11 +398,14 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         source_music,
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),
-        warnings: title.warnings.clone(),
+        warnings,
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
             analysis_rate_hz: ANALYSIS_RATE,
-            vocal_model: None,
+            vocal_model: vocal_model
+                .as_ref()
+                .ok()
+                .map(|m| crate::model::describe(m, None)),
             elapsed_s: 0.0,
         },
     };
