@@ -13,8 +13,8 @@ use crate::decode::{BlockReader, DecodeDiagnostics, StreamInfo};
 use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
-use crate::loudness::{LoudnessMeter, LoudnessTrace};
-use crate::report::{AnalysisInfo, MixReport, Report, SCHEMA_VERSION, StemReport};
+use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -62,6 +62,8 @@ impl StemAnalysis {
 #[derive(Debug, Clone, Default)]
 pub struct TitleAnalysis {
     pub stems: BTreeMap<StemKind, StemAnalysis>,
+    /// The sum of the DX, MX and FX stems, metered in the same pass (none with a printmaster).
+    pub mix: Option<MixAnalysis>,
     pub warnings: Vec<String>,
 }
 
@@ -95,7 +97,12 @@ impl StemWorker {
             reader: BlockReader::new(source),
             conditioner: Conditioner::new(kind, &info.channels, info.sample_rate)?,
             extractor: FeatureExtractor::new(opts.features.clone()),
-            meter: LoudnessMeter::new(&info.channels, info.sample_rate, opts.true_peak)?,
+            // True peak always on the printmaster: it is the deliverable whose peaks matter.
+            meter: LoudnessMeter::new(
+                &info.channels,
+                info.sample_rate,
+                opts.true_peak || kind == StemKind::Printmaster,
+            )?,
             track: FeatureTrack::default(),
             block: Vec::new(),
             analysis_block: Vec::new(),
@@ -158,16 +165,36 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
         .par_iter()
         .map(|s| StemWorker::open(s.kind, &s.paths, opts))
         .collect::<crate::Result<Vec<_>>>()?;
+    let layouts: Vec<_> = workers
+        .iter()
+        .map(|w| {
+            (
+                w.kind,
+                w.reader.info().channels.clone(),
+                w.reader.info().sample_rate,
+            )
+        })
+        .collect();
+    let mut mix = MixMeter::for_stems(&layouts, opts.true_peak)?;
     loop {
         let more = workers
             .par_iter_mut()
             .map(|w| w.step(opts.block_s))
             .collect::<crate::Result<Vec<bool>>>()?;
+        if let Some(m) = mix.as_mut() {
+            m.push_stems(workers.iter().map(|w| (w.kind, w.block.as_slice())))?;
+        }
         if !more.iter().any(|&m| m) {
             break;
         }
     }
-    let mut title = TitleAnalysis::default();
+    let mut title = TitleAnalysis {
+        mix: mix.map(MixMeter::finish),
+        ..Default::default()
+    };
+    if let Some(m) = &title.mix {
+        title.warnings.extend(m.warnings.iter().cloned());
+    }
     for w in workers {
         let a = w.finish()?;
         title.stems.insert(a.kind, a);
@@ -292,6 +319,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let effects = fx
         .map(|a| detect::effects::detect(&a.features, &a.loudness))
         .unwrap_or_default();
+    let music_spans: Vec<Span> = cues.iter().map(MusicCue::span).collect();
+    let mix = loudness::mix::mix_report(&loudness::mix::MixInputs {
+        printmaster: title.get(StemKind::Printmaster).map(|a| &a.loudness),
+        mix: title.mix.as_ref(),
+        stems: [dx, mx, fx]
+            .into_iter()
+            .flatten()
+            .map(|a| &a.loudness)
+            .collect(),
+        dx: dx.map(|a| &a.loudness),
+        mx: mx.map(|a| &a.loudness),
+        dialogue: &dialogue,
+        music: &music_spans,
+    });
     let mut source_music = Vec::new();
     for a in [dx, fx].into_iter().flatten() {
         source_music.extend(detect::source_music::detect(&a.features, a.kind));
@@ -328,12 +369,13 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         duration_s,
         start_timecode: None,
         stems,
-        mix: None::<MixReport>,
+        mix,
         cues,
         vocals: vocals.map(|v| v.segments).unwrap_or_default(),
         dialogue,
         effects_activity: effects.activity,
         effects_events: effects.events,
+        effects_bed: fx.map(|_| effects.bed),
         source_music,
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),

@@ -163,6 +163,9 @@ pub struct Report {
     pub dialogue: Vec<Span>,
     pub effects_activity: Vec<Span>,
     pub effects_events: Vec<EffectsEvent>,
+    /// Ambience bed level of the effects stem over time (see `docs/schema/loudness.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effects_bed: Option<crate::detect::effects::EffectsBed>,
     pub source_music: Vec<SourceMusic>,
     pub scenes: Vec<SceneReport>,
     /// Short-term loudness of each stem (keys as in `stems`), for the HTML timeline.

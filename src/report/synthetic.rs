@@ -42,6 +42,7 @@ pub fn empty_report(duration_s: f64) -> Report {
         dialogue: Vec::new(),
         effects_activity: Vec::new(),
         effects_events: Vec::new(),
+        effects_bed: None,
         source_music: Vec::new(),
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),
