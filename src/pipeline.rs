@@ -25,6 +25,9 @@ pub struct AnalyzeOptions {
     pub features: FeatureConfig,
     /// Seconds of audio read per block and per stem.
     pub block_s: f64,
+    /// When set, the streaming pass adds the milliseconds of audio it has processed (batch progress
+    /// bars read it).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for AnalyzeOptions {
@@ -33,6 +36,7 @@ impl Default for AnalyzeOptions {
             true_peak: false,
             features: FeatureConfig::default(),
             block_s: 0.5,
+            progress: None,
         }
     }
 }
@@ -83,11 +87,7 @@ struct StemWorker {
 }
 
 impl StemWorker {
-    fn open(
-        kind: StemKind,
-        files: &[PathBuf],
-        opts: &AnalyzeOptions,
-    ) -> crate::Result<StemWorker> {
+    fn open(kind: StemKind, files: &[PathBuf], opts: &AnalyzeOptions) -> crate::Result<StemWorker> {
         let source = crate::decode::open_stem(files)?;
         let info = source.info().clone();
         Ok(StemWorker {
@@ -129,7 +129,8 @@ impl StemWorker {
         self.frames_read += n as u64;
         self.meter.push(&self.block)?;
         self.analysis_block.clear();
-        self.conditioner.push(&self.block, &mut self.analysis_block)?;
+        self.conditioner
+            .push(&self.block, &mut self.analysis_block)?;
         self.extractor.push(&self.analysis_block, &mut self.track);
         Ok(n == frames)
     }
@@ -163,6 +164,10 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
             .par_iter_mut()
             .map(|w| w.step(opts.block_s))
             .collect::<crate::Result<Vec<bool>>>()?;
+        if let Some(p) = &opts.progress {
+            let ms = (opts.block_s * 1000.0).round() as u64;
+            p.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+        }
         if !more.iter().any(|&m| m) {
             break;
         }
@@ -180,7 +185,11 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
 fn check_set(title: &TitleAnalysis) -> Vec<String> {
     let mut w = Vec::new();
     for a in title.stems.values() {
-        let name = a.files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        let name = a
+            .files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         if let Some((expected, found)) = a.diagnostics.truncated {
             w.push(format!(
                 "{name}: truncated: the header claims {expected} frames, the file holds {found}; analysed what is there"
@@ -215,8 +224,14 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other.info.time_reference.map(|t| t as f64 / other.info.sample_rate as f64)
-                != first.info.time_reference.map(|t| t as f64 / first.info.sample_rate as f64)
+            if other
+                .info
+                .time_reference
+                .map(|t| t as f64 / other.info.sample_rate as f64)
+                != first
+                    .info
+                    .time_reference
+                    .map(|t| t as f64 / first.info.sample_rate as f64)
             {
                 w.push(format!(
                     "start timecodes differ between {} and {}",
@@ -245,7 +260,9 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
-    let dialogue = dx.map(|a| detect::dialogue::detect(&a.features)).unwrap_or_default();
+    let dialogue = dx
+        .map(|a| detect::dialogue::detect(&a.features))
+        .unwrap_or_default();
     let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
     let cues: Vec<MusicCue> = mx
         .map(|a| {

@@ -107,7 +107,9 @@ pub enum DecodeError {
 /// Opens one audio file of any supported format.
 pub fn open(path: &Path) -> Result<Box<dyn AudioSource>, DecodeError> {
     let _ = path;
-    Err(DecodeError::Unsupported("decoder not implemented yet".into()))
+    Err(DecodeError::Unsupported(
+        "decoder not implemented yet".into(),
+    ))
 }
 
 /// Opens a stem: one file, or several mono files that are one channel each (ordered as given).

@@ -11,7 +11,9 @@ pub struct MultiMonoSource {
 impl MultiMonoSource {
     pub fn open(paths: &[PathBuf]) -> Result<Self, crate::Error> {
         let _ = paths;
-        Err(crate::Error::Other("per-channel stems not implemented yet".into()))
+        Err(crate::Error::Other(
+            "per-channel stems not implemented yet".into(),
+        ))
     }
 }
 

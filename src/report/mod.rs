@@ -112,7 +112,11 @@ pub fn summary(report: &Report) -> String {
     format!(
         "{}{}: {:.1} s, {} cues ({} song, {} score), {:.1} s of dialogue, {} scenes, {} warnings",
         report.title,
-        report.reel.as_deref().map(|r| format!(" {r}")).unwrap_or_default(),
+        report
+            .reel
+            .as_deref()
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default(),
         report.duration_s,
         report.cues.len(),
         songs,
