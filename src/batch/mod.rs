@@ -26,7 +26,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::discover::{DiscoverOptions, StemSet};
 use crate::pipeline::AnalyzeOptions;
-use crate::report::Report;
+use crate::report::{Report, ReportOptions};
 use manifest::Manifest;
 pub use summary::{Status, TitleSummary};
 pub use titles::{Shard, Title};
@@ -42,6 +42,7 @@ pub struct BatchOptions {
     pub shard: Option<Shard>,
     pub discover: DiscoverOptions,
     pub analyze: AnalyzeOptions,
+    pub report: ReportOptions,
     /// Draw progress bars (only ever on a terminal).
     pub progress: bool,
 }
@@ -86,16 +87,27 @@ impl Stages<'static> {
     }
 }
 
-/// Writes a reel's reports into `dir`; returns the path of `report.json`.
-pub fn write_reports(report: &Report, dir: &Path) -> crate::Result<PathBuf> {
-    crate::report::write_json(report, dir)
+/// Writes a reel's reports (report.json, cue sheet, scene table, HTML page) into `dir`; returns the
+/// path of `report.json`.
+pub fn write_reports(report: &Report, dir: &Path, opts: &ReportOptions) -> crate::Result<PathBuf> {
+    let paths = crate::report::write_all(report, dir, opts)?;
+    Ok(paths
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| dir.join("report.json")))
 }
 
 fn options_key(opts: &BatchOptions) -> String {
     let a = &opts.analyze;
     format!(
-        "true_peak={} block_s={} features={:?} join_reels={} allow_missing={}",
-        a.true_peak, a.block_s, a.features, opts.discover.join_reels, opts.discover.allow_missing
+        "true_peak={} block_s={} features={:?} scenes={:?} report={:?} join_reels={} allow_missing={}",
+        a.true_peak,
+        a.block_s,
+        a.features,
+        a.scenes,
+        opts.report,
+        opts.discover.join_reels,
+        opts.discover.allow_missing
     )
 }
 
@@ -366,7 +378,7 @@ fn analyse_title(
             _ => out_dir.clone(),
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analyze(set, &aopts).and_then(|r| write_reports(&r, &reel_dir).map(|p| (r, p)))
+            analyze(set, &aopts).and_then(|r| write_reports(&r, &reel_dir, &opts.report).map(|p| (r, p)))
         }));
         match result {
             Ok(Ok((report, path))) => {

@@ -84,6 +84,7 @@ fn options(out: &Path) -> BatchOptions {
         shard: None,
         discover: DiscoverOptions::default(),
         analyze: AnalyzeOptions::default(),
+        report: ReportOptions::default(),
         progress: false,
     }
 }
