@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use stemscope::batch::{self, BatchOptions, Shard, Stages};
+use stemscope::bench::{self, BenchOptions};
 use stemscope::discover::{DiscoverOptions, StemFiles, StemKind, StemSet};
 use stemscope::pipeline::{self, AnalyzeOptions};
 use stemscope::report::{self, CueNumbering, DurationRounding, ReportOptions};
+use stemscope::synth::{self, Layout, SynthConfig};
 use stemscope::timeline::scene_file::SceneFile;
 use stemscope::timeline::scenes::SceneOptions;
 use stemscope::timeline::timecode::FrameRate;
@@ -33,6 +36,14 @@ enum Command {
     Train(TrainArgs),
     /// Evaluate the sung-vocal model on a labelled folder: frame-level voice F1, cue song/score accuracy.
     Eval(EvalArgs),
+    /// Analyse every title (folder of stems) under a tree, resumably, optionally one shard of it.
+    Batch(BatchArgs),
+    /// Combine the summaries of several batch outputs or shards into one summary and index.
+    Merge(MergeArgs),
+    /// Time the pipeline stage by stage on a folder, or on generated stems.
+    Bench(BenchArgs),
+    /// Generate a synthetic title: film-like DX/MX/FX stems and a truth.json.
+    Demo(DemoArgs),
 }
 
 #[derive(Args)]
@@ -156,6 +167,97 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
         report.summary()
     );
     Ok(())
+}
+
+#[derive(Args)]
+struct BatchArgs {
+    /// Root of the tree of titles.
+    root: PathBuf,
+    /// Output folder: one folder per title, summary.csv, summary.jsonl, index.html.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Titles analysed at once.
+    #[arg(short, long, default_value_t = 1)]
+    jobs: usize,
+    /// Re-analyse titles whose inputs have not changed since their last report.
+    #[arg(long)]
+    force: bool,
+    /// Process one shard: I/N (0 <= I < N), `auto` (Slurm job array) or `auto/N` (Kubernetes
+    /// Indexed Job: JOB_COMPLETION_INDEX, N = completions).
+    #[arg(long)]
+    shard: Option<String>,
+    /// No progress bars.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Analyse all reels of a title as one timeline.
+    #[arg(long)]
+    join_reels: bool,
+    /// Analyse dialogue/effects even when the music stem is missing.
+    #[arg(long)]
+    allow_missing: bool,
+    /// Measure true peak (4x oversampling) on every stem.
+    #[arg(long)]
+    true_peak: bool,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Batch output folders (holding summary.jsonl or summary.shard-*.jsonl).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Where to write the merged summary and index (default: the first input).
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Folder of stems of one title (default: generate stems, see --minutes).
+    dir: Option<PathBuf>,
+    /// Length of the generated stems, minutes.
+    #[arg(long, default_value_t = 10.0)]
+    minutes: f64,
+    /// Layout of the generated stems: mono, stereo or 5.1.
+    #[arg(long, default_value = "5.1")]
+    layout: Layout,
+    /// Bits per sample of the generated stems (16 or 24).
+    #[arg(long, default_value_t = 24)]
+    bits: u16,
+    /// Thread counts for the full analysis, e.g. 1,2.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Only the full analysis rows (skip decode / condition / features / loudness alone).
+    #[arg(long)]
+    no_stages: bool,
+    /// Skip the ffmpeg comparison.
+    #[arg(long)]
+    no_ffmpeg: bool,
+    /// Keep the generated stems (their folder is printed).
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Output folder.
+    out: PathBuf,
+    /// Length in seconds (the default makes the demo title of data/demo).
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+    /// Length in minutes (overrides --seconds).
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// mono, stereo or 5.1.
+    #[arg(long, default_value = "mono")]
+    layout: Layout,
+    /// 16 or 24.
+    #[arg(long, default_value_t = 16)]
+    bits: u16,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// File name prefix (TITLE_DX.wav, ...); default: the output folder's name in upper case.
+    #[arg(long)]
+    title: Option<String>,
 }
 
 #[derive(Args)]
@@ -290,15 +392,173 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn batch(a: BatchArgs) -> anyhow::Result<bool> {
+    let shard = match &a.shard {
+        Some(spec) => {
+            Some(Shard::parse(spec, &|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let titles = batch::titles::find_titles(&a.root, std::slice::from_ref(&a.out))?;
+    if titles.is_empty() {
+        anyhow::bail!("{}: no folder holding audio files found", a.root.display());
+    }
+    let opts = BatchOptions {
+        out: a.out.clone(),
+        jobs: a.jobs.max(1),
+        force: a.force,
+        shard,
+        discover: DiscoverOptions {
+            join_reels: a.join_reels,
+            allow_missing: a.allow_missing,
+        },
+        analyze: AnalyzeOptions {
+            true_peak: a.true_peak,
+            ..AnalyzeOptions::default()
+        },
+        report: ReportOptions::default(),
+        progress: !a.quiet,
+    };
+    let o = batch::run(&titles, &opts, &Stages::real())?;
+    let shard_note = match shard {
+        Some(s) => format!(
+            " (shard {}/{}; {} titles in other shards)",
+            s.index, s.count, o.other_shards
+        ),
+        None => String::new(),
+    };
+    println!(
+        "{} titles{shard_note}: {} analysed, {} unchanged, {} failed",
+        o.rows.len(),
+        o.analysed,
+        o.cached,
+        o.failed
+    );
+    for r in o.rows.iter().filter(|r| r.error.is_some()) {
+        println!(
+            "  failed: {}: {}",
+            r.title,
+            r.error.as_deref().unwrap_or("")
+        );
+    }
+    for f in &o.files {
+        println!("  wrote {}", f.display());
+    }
+    Ok(o.failed == 0)
+}
+
+fn merge(a: MergeArgs) -> anyhow::Result<bool> {
+    let dest = a.out.clone().unwrap_or_else(|| a.inputs[0].clone());
+    let m = batch::summary::merge(&a.inputs, &dest)?;
+    let failed = m
+        .rows
+        .iter()
+        .filter(|r| r.status == batch::Status::Failed)
+        .count();
+    println!(
+        "{} titles from {} summary file(s): {} failed",
+        m.rows.len(),
+        m.files.len(),
+        failed
+    );
+    for (i, n) in &m.missing_shards {
+        println!("  missing: shard {i} of {n}");
+    }
+    for d in &m.duplicates {
+        println!("  title seen twice (kept the later): {d}");
+    }
+    println!("  wrote {}", dest.join("summary.jsonl").display());
+    Ok(failed == 0 && m.missing_shards.is_empty())
+}
+
+fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    let mut _temp = None;
+    let (dir, label) = match &a.dir {
+        Some(d) => (d.clone(), d.display().to_string()),
+        None => {
+            let cfg = SynthConfig {
+                seconds: a.minutes * 60.0,
+                layout: a.layout,
+                bits: a.bits,
+                title: "BENCH".into(),
+                ..SynthConfig::default()
+            };
+            eprintln!(
+                "generating {} min of {} {}-bit stems...",
+                a.minutes,
+                a.layout.name(),
+                a.bits
+            );
+            let t = bench::TempStems::generate(&cfg, a.keep)?;
+            if a.keep {
+                eprintln!("stems in {}", t.path().display());
+            }
+            let d = t.path().to_path_buf();
+            _temp = Some(t);
+            (
+                d,
+                format!(
+                    "generated {} min {} 48 kHz {}-bit DX/MX/FX",
+                    a.minutes,
+                    a.layout.name(),
+                    a.bits
+                ),
+            )
+        }
+    };
+    let sets = stemscope::discover::discover(&dir, &DiscoverOptions::default())?;
+    let opts = BenchOptions {
+        threads: a.threads.clone(),
+        ffmpeg: !a.no_ffmpeg,
+        stages: !a.no_stages,
+        ..BenchOptions::default()
+    };
+    let r = bench::run(&label, &sets, &opts)?;
+    println!("{}", r.table());
+    Ok(())
+}
+
+fn demo(a: DemoArgs) -> anyhow::Result<()> {
+    let title = a.title.clone().unwrap_or_else(|| {
+        a.out
+            .file_name()
+            .map(|n| n.to_string_lossy().to_uppercase())
+            .unwrap_or_else(|| "DEMO".into())
+    });
+    let cfg = SynthConfig {
+        seconds: a.minutes.map(|m| m * 60.0).unwrap_or(a.seconds),
+        layout: a.layout,
+        bits: a.bits,
+        seed: a.seed,
+        title,
+        ..SynthConfig::default()
+    };
+    let o = synth::generate(&a.out, &cfg)?;
+    for p in o.stems.iter().chain(std::iter::once(&o.truth)) {
+        println!("wrote {}", p.display());
+    }
+    println!(
+        "{:.1} s, {:.1} MB of audio",
+        o.frames as f64 / cfg.sample_rate as f64,
+        o.bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(a) => analyze(a).context("analyze"),
-        Command::Train(a) => train(a).context("train"),
-        Command::Eval(a) => eval(a).context("eval"),
+        Command::Analyze(a) => analyze(a).context("analyze").map(|()| true),
+        Command::Train(a) => train(a).context("train").map(|()| true),
+        Command::Eval(a) => eval(a).context("eval").map(|()| true),
+        Command::Batch(a) => batch(a).context("batch"),
+        Command::Merge(a) => merge(a).context("merge"),
+        Command::Bench(a) => bench(a).context("bench").map(|()| true),
+        Command::Demo(a) => demo(a).context("demo").map(|()| true),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("stemscope: {e:#}");
             ExitCode::from(1)

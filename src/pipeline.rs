@@ -27,6 +27,9 @@ pub struct AnalyzeOptions {
     pub block_s: f64,
     /// Scenes (given or segmented) and the frame rate of timecodes.
     pub scenes: crate::timeline::scenes::SceneOptions,
+    /// When set, the streaming pass adds the milliseconds of audio it has processed (batch progress
+    /// bars read it).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for AnalyzeOptions {
@@ -36,6 +39,7 @@ impl Default for AnalyzeOptions {
             features: FeatureConfig::default(),
             block_s: 0.5,
             scenes: Default::default(),
+            progress: None,
         }
     }
 }
@@ -183,6 +187,10 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
             .par_iter_mut()
             .map(|w| w.step(opts.block_s))
             .collect::<crate::Result<Vec<bool>>>()?;
+        if let Some(p) = &opts.progress {
+            let ms = (opts.block_s * 1000.0).round() as u64;
+            p.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Some(m) = mix.as_mut() {
             m.push_stems(workers.iter().map(|w| (w.kind, w.block.as_slice())))?;
         }

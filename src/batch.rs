@@ -1,1 +1,0 @@
-//! Batch: every title under a deliverables tree, a bounded number in flight, resumable, shardable.
