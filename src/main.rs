@@ -29,6 +29,133 @@ struct Cli {
 enum Command {
     /// Analyse the stems of one title (a folder of stems, or explicit --dx/--mx/--fx files).
     Analyze(AnalyzeArgs),
+    /// Retrain the sung-vocal model from labelled folders (folder layout: see models/README.md).
+    Train(TrainArgs),
+    /// Evaluate the sung-vocal model on a labelled folder: frame-level voice F1, cue song/score accuracy.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled folders (each with a MANIFEST.tsv), e.g. ../shared/corpus /tmp/stemscope-train.
+    #[arg(required = true)]
+    data: Vec<PathBuf>,
+    /// Where to write the model file.
+    #[arg(short, long, default_value = "models/vocal-v1.json")]
+    out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Cross-validation folds (grouped by source recording); 0 skips cross-validation.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Hidden units (0 = logistic regression).
+    #[arg(long, default_value_t = 24)]
+    hidden: usize,
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Longest excerpt read per file, seconds.
+    #[arg(long, default_value_t = 40.0)]
+    max_item_s: f64,
+    /// Train on non-commercial / research-only items too (never for the shipped model).
+    #[arg(long)]
+    allow_restricted: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Labelled folder (with a MANIFEST.tsv).
+    data: PathBuf,
+    /// Model file (default: the model built into this binary).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Also lay each isolated voice over this many accompaniments of the folder.
+    #[arg(long, default_value_t = 0)]
+    mixes: usize,
+    /// Longest excerpt read per file, seconds.
+    #[arg(long, default_value_t = 600.0)]
+    max_item_s: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn train(a: TrainArgs) -> anyhow::Result<()> {
+    use stemscope::model::{TrainOptions, dataset::DatasetOptions, train::TrainConfig};
+    let opts = TrainOptions {
+        folders: a.data.clone(),
+        dataset: DatasetOptions {
+            seed: a.seed,
+            folds: a.folds.max(1),
+            max_item_s: a.max_item_s,
+            allow_restricted: a.allow_restricted,
+            ..DatasetOptions::default()
+        },
+        train: TrainConfig {
+            hidden: if a.hidden == 0 {
+                vec![]
+            } else {
+                vec![a.hidden]
+            },
+            epochs: a.epochs,
+            seed: a.seed,
+            ..TrainConfig::default()
+        },
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        cross_validate: a.folds > 0,
+        ..TrainOptions::default()
+    };
+    let outcome = stemscope::model::train_from_folders(&opts)?;
+    for s in &outcome.skipped {
+        eprintln!("skipped: {s}");
+    }
+    if let Some(cv) = &outcome.cross_validation {
+        println!(
+            "grouped cross-validation ({} folds):\n{}",
+            a.folds,
+            cv.summary()
+        );
+    }
+    outcome.model.save(&a.out)?;
+    println!(
+        "wrote {} ({} examples, {} windows)",
+        a.out.display(),
+        outcome.model.training.examples,
+        outcome.model.training.windows
+    );
+    Ok(())
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    use stemscope::model::{VocalModel, dataset::DatasetOptions};
+    let owned;
+    let model = match &a.model {
+        Some(p) => {
+            owned = VocalModel::load(p)?;
+            &owned
+        }
+        None => VocalModel::embedded()?,
+    };
+    let opts = DatasetOptions {
+        seed: a.seed,
+        folds: 1,
+        max_item_s: a.max_item_s,
+        offset_s: 0.0,
+        levels: 1,
+        mixes_per_voice: a.mixes,
+        mixes_per_speech: 0,
+        keep_level: true,
+        ..DatasetOptions::default()
+    };
+    let (report, skipped) = stemscope::model::evaluate_folder(model, &a.data, &opts)?;
+    for s in &skipped {
+        eprintln!("skipped: {s}");
+    }
+    println!(
+        "model {} on {}:\n{}",
+        model.name,
+        a.data.display(),
+        report.summary()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -167,6 +294,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => analyze(a).context("analyze"),
+        Command::Train(a) => train(a).context("train"),
+        Command::Eval(a) => eval(a).context("eval"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

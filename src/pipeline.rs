@@ -14,7 +14,7 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
-use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StartTimecode, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -88,8 +88,13 @@ struct StemWorker {
 }
 
 impl StemWorker {
-    fn open(kind: StemKind, files: &[PathBuf], opts: &AnalyzeOptions) -> crate::Result<StemWorker> {
-        let source = crate::decode::open_stem(files)?;
+    fn open(
+        set: &StemSet,
+        kind: StemKind,
+        files: &[PathBuf],
+        opts: &AnalyzeOptions,
+    ) -> crate::Result<StemWorker> {
+        let source = crate::decode::open_set_stem(set, kind)?;
         let info = source.info().clone();
         Ok(StemWorker {
             kind,
@@ -160,7 +165,7 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
     let mut workers = set
         .stems
         .par_iter()
-        .map(|s| StemWorker::open(s.kind, &s.paths, opts))
+        .map(|s| StemWorker::open(set, s.kind, &s.paths, opts))
         .collect::<crate::Result<Vec<_>>>()?;
     let layouts: Vec<_> = workers
         .iter()
@@ -243,20 +248,24 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other
-                .info
-                .time_reference
-                .map(|t| t as f64 / other.info.sample_rate as f64)
-                != first
-                    .info
+            let start = |a: &StemAnalysis| {
+                a.info
                     .time_reference
-                    .map(|t| t as f64 / first.info.sample_rate as f64)
-            {
-                w.push(format!(
-                    "start timecodes differ between {} and {}",
+                    .map(|t| t as f64 / f64::from(a.info.sample_rate.max(1)))
+            };
+            match (start(first), start(other)) {
+                // Half a millisecond: well under a frame, above rounding between rates.
+                (Some(a), Some(b)) if (a - b).abs() > 0.0005 => w.push(format!(
+                    "start timecodes differ: {} starts at {a:.3} s, {} at {b:.3} s after midnight",
                     first.kind.name(),
                     other.kind.name()
-                ));
+                )),
+                (Some(_), None) | (None, Some(_)) => w.push(format!(
+                    "start timecodes differ: only one of {} and {} has a BWF time reference",
+                    first.kind.name(),
+                    other.kind.name()
+                )),
+                _ => {}
             }
         }
     }
@@ -281,7 +290,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let dialogue = dx
         .map(|a| detect::dialogue::detect(&a.features))
         .unwrap_or_default();
-    let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
+    let mut warnings = title.warnings.clone();
+    let vocal_model = crate::model::VocalModel::embedded();
+    let vocals = match (mx, &vocal_model) {
+        (Some(a), Ok(model)) => {
+            let v = detect::vocals::detect(&a.features, dx.map(|d| &d.features), model);
+            warnings.extend(v.warnings.iter().cloned());
+            Some(v)
+        }
+        (Some(_), Err(e)) => {
+            warnings.push(format!("vocal detection skipped: {e}"));
+            None
+        }
+        (None, _) => None,
+    };
     let cues: Vec<MusicCue> = mx
         .map(|a| {
             let spans = detect::music::detect_cues(&a.features, &a.loudness);
@@ -364,7 +386,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         title: set.title.clone(),
         reel: set.reel.clone(),
         duration_s,
-        start_timecode: None,
+        start_timecode: start_timecode(title),
         stems,
         mix,
         cues,
@@ -376,16 +398,39 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         source_music,
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),
-        warnings: title.warnings.clone(),
+        warnings,
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
             analysis_rate_hz: ANALYSIS_RATE,
-            vocal_model: None,
+            vocal_model: vocal_model
+                .as_ref()
+                .ok()
+                .map(|m| crate::model::describe(m, None)),
             elapsed_s: 0.0,
         },
     };
     crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
     report
+}
+
+/// The reel's start from the first stem with a BWF time reference, as non-drop 24 fps timecode.
+fn start_timecode(title: &TitleAnalysis) -> Option<StartTimecode> {
+    let a = title
+        .stems
+        .values()
+        .find(|a| a.info.time_reference.is_some())?;
+    let samples = a.info.time_reference?;
+    let rate = a.info.sample_rate.max(1);
+    let seconds = samples as f64 / f64::from(rate);
+    let frames = (samples as u128 * 24 / u128::from(rate)) as u64;
+    let (ff, s) = (frames % 24, frames / 24);
+    Some(StartTimecode {
+        samples_since_midnight: samples,
+        sample_rate: rate,
+        seconds,
+        timecode: format!("{:02}:{:02}:{:02}:{ff:02}", s / 3600, s / 60 % 60, s % 60),
+        fps: "24".into(),
+    })
 }
 
 /// Spans where `a` and `b` overlap.

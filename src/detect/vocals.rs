@@ -1,15 +1,50 @@
 //! Sung vocals on the music stem, and the song/score decision per cue.
+//!
+//! 1. The vocal model ([`crate::model::VocalModel`]) gives a probability of a voice per texture
+//!    window (1 s windows every 0.25 s).
+//! 2. Dialogue bleed: where the dialogue stem carries the same speech at the same moment, the voice on
+//!    the music stem is bleed, not a song. Both stems' speech-band level trajectories (10 ms frames)
+//!    are detrended (a 250 ms moving average removed, so that ducking and phrase-level level changes
+//!    do not count) and correlated over 2 s around each window; a correlation above
+//!    [`BLEED_CORRELATION`] scales the window's probability down, to zero at [`BLEED_CORRELATION_FULL`].
+//!    An independent voice over dialogue (a song under a scene) does not follow the lines' syllables,
+//!    so it is kept.
+//! 3. Temporal smoothing: a two-state hidden Markov model (no voice / voice) decoded by Viterbi. Its
+//!    emission is the model probability relative to the prior, its switch probability per window is
+//!    the model file's `smoothing.switch_prob` (0.02: a state lasts ~12 s on average a priori, so a
+//!    single confident window does not flip it but a sung phrase of a second or two does). Voice
+//!    windows become segments from the first to the last window centre, +- half a hop; gaps under
+//!    `min_gap_s` are filled and segments under `min_segment_s` dropped.
+//! 4. The cue rule ([`classify_cue`], parameters in the model file's `cue_rule`): a cue is a **song**
+//!    when it holds at least `min_vocal_s` seconds of voice (4 s; half the cue for cues shorter than
+//!    8 s) AND either the voice covers at least `min_vocal_ratio` of the cue (20%) or lasts at least
+//!    `sure_vocal_s` (15 s). So a 2 s backing "ooh" in a score cue is not a song, and a song with a
+//!    long instrumental intro (or a long cue whose last 20 s are sung) still is.
 
-use crate::features::FeatureTrack;
+use crate::features::{FeatureTrack, FrameSummary};
+use crate::model::{CueRule, Smoothing, VocalModel};
 use crate::timeline::{CueKind, Span};
+
+/// Correlation of detrended MX and DX speech-band trajectories from which a voice counts as bleed.
+pub const BLEED_CORRELATION: f32 = 0.5;
+/// Correlation at which the voice is wholly bleed (probability scaled to zero).
+pub const BLEED_CORRELATION_FULL: f32 = 0.8;
 
 /// Vocal activity over time on the music stem.
 #[derive(Debug, Clone, Default)]
 pub struct VocalActivity {
-    /// Probability of sung vocals per texture window.
+    /// Probability of sung vocals per texture window (after the dialogue-bleed correction).
     pub probability: Vec<f32>,
+    /// Start of each texture window, seconds.
+    pub window_start_s: Vec<f64>,
+    /// Texture window length, seconds.
+    pub window_len_s: f64,
     /// Smoothed vocal segments.
     pub segments: Vec<Span>,
+    /// The song/score rule of the model that produced this.
+    pub rule: CueRule,
+    /// Problems that kept the detector from running (reported as warnings).
+    pub warnings: Vec<String>,
 }
 
 /// The song/score decision for one cue.
@@ -21,17 +56,358 @@ pub struct CueVocals {
     pub confidence: f64,
 }
 
-pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>) -> VocalActivity {
-    let _ = (mx, dx);
-    VocalActivity::default()
+/// Vocal activity on the music stem `mx`, using the dialogue stem `dx` (when there is one) to tell
+/// dialogue bleed from a sung or rapped voice.
+pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>, model: &VocalModel) -> VocalActivity {
+    let mut activity = VocalActivity {
+        window_start_s: mx.windows.iter().map(|w| w.start_s).collect(),
+        window_len_s: mx.texture_len_s,
+        rule: model.cue_rule.clone(),
+        ..VocalActivity::default()
+    };
+    let mut p = match model.predict(&mx.windows) {
+        Ok(p) => p,
+        Err(e) => {
+            activity
+                .warnings
+                .push(format!("vocal detection skipped: {e}"));
+            return activity;
+        }
+    };
+    if let Some(dx) = dx {
+        suppress_bleed(&mut p, mx, dx);
+    }
+    activity.segments = smooth(
+        &p,
+        &activity.window_start_s,
+        mx.texture_len_s,
+        &model.smoothing,
+    );
+    activity.probability = p;
+    activity
 }
 
+/// The speech-band trajectory less its 250 ms moving average (25 frames at the 10 ms hop).
+fn detrended_speech_band(frames: &[FrameSummary]) -> Vec<f32> {
+    const HALF: usize = 12;
+    let x: Vec<f32> = frames
+        .iter()
+        .map(|f| f.speech_band_db.max(-100.0))
+        .collect();
+    let mut prefix = Vec::with_capacity(x.len() + 1);
+    prefix.push(0.0f64);
+    for &v in &x {
+        let last = prefix.last().copied().unwrap_or(0.0);
+        prefix.push(last + v as f64);
+    }
+    (0..x.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(HALF), (i + HALF + 1).min(x.len()));
+            x[i] - ((prefix[b] - prefix[a]) / (b - a) as f64) as f32
+        })
+        .collect()
+}
+
+fn correlation(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    if n < 10 {
+        return 0.0;
+    }
+    let (ma, mb) = (
+        a[..n].iter().sum::<f32>() / n as f32,
+        b[..n].iter().sum::<f32>() / n as f32,
+    );
+    let (mut sab, mut saa, mut sbb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a[..n].iter().zip(&b[..n]) {
+        let (x, y) = (x - ma, y - mb);
+        sab += x * y;
+        saa += x * x;
+        sbb += y * y;
+    }
+    if saa <= 1e-6 || sbb <= 1e-6 {
+        return 0.0;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+/// Scales down the probability of windows whose voice follows the dialogue stem's syllables.
+fn suppress_bleed(p: &mut [f32], mx: &FeatureTrack, dx: &FeatureTrack) {
+    if mx.frames.is_empty() || dx.frames.is_empty() || mx.frame_hop_s <= 0.0 {
+        return;
+    }
+    let (m, d) = (
+        detrended_speech_band(&mx.frames),
+        detrended_speech_band(&dx.frames),
+    );
+    let n = m.len().min(d.len());
+    let hop = mx.frame_hop_s;
+    for (pi, w) in p.iter_mut().zip(&mx.windows) {
+        if *pi < 0.1 {
+            continue;
+        }
+        // 2 s of frames centred on the window.
+        let centre = w.start_s + mx.texture_len_s / 2.0;
+        let a = (((centre - 1.0) / hop).max(0.0) as usize).min(n);
+        let b = (((centre + 1.0) / hop).max(0.0) as usize).min(n);
+        let r = correlation(&m[a..b], &d[a..b]);
+        if r > BLEED_CORRELATION {
+            let k =
+                ((r - BLEED_CORRELATION) / (BLEED_CORRELATION_FULL - BLEED_CORRELATION)).min(1.0);
+            *pi *= 1.0 - k;
+        }
+    }
+}
+
+/// Viterbi smoothing of window probabilities into voice segments (see the module docs).
+pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothing) -> Vec<Span> {
+    let n = p.len().min(window_start_s.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    let prior = s.prior.clamp(1e-3, 1.0 - 1e-3);
+    let q = s.switch_prob.clamp(1e-9, 0.5);
+    let (stay, switch) = ((1.0 - q).ln(), q.ln());
+    let emit = |t: usize| {
+        let pt = (p[t] as f64).clamp(1e-4, 1.0 - 1e-4);
+        [((1.0 - pt) / (1.0 - prior)).ln(), (pt / prior).ln()]
+    };
+    let mut score = [(1.0 - prior).ln() + emit(0)[0], prior.ln() + emit(0)[1]];
+    // Back-pointers: bit k of back[t] = the best previous state for state k at t.
+    let mut back = vec![0u8; n];
+    for (t, bt) in back.iter_mut().enumerate().skip(1) {
+        let e = emit(t);
+        let mut next = [0.0; 2];
+        for k in 0..2 {
+            let from_same = score[k] + stay;
+            let from_other = score[1 - k] + switch;
+            if from_other > from_same {
+                next[k] = from_other + e[k];
+                *bt |= ((1 - k) as u8) << k;
+            } else {
+                next[k] = from_same + e[k];
+                *bt |= (k as u8) << k;
+            }
+        }
+        score = next;
+    }
+    let mut state = vec![0u8; n];
+    let mut k = if score[1] > score[0] { 1usize } else { 0 };
+    for t in (0..n).rev() {
+        state[t] = k as u8;
+        k = ((back[t] >> k) & 1) as usize;
+    }
+    // Voice runs -> segments on the window-centre grid.
+    let hop = if n > 1 {
+        (window_start_s[n - 1] - window_start_s[0]) / (n - 1) as f64
+    } else {
+        window_len_s
+    };
+    let centre = |t: usize| window_start_s[t] + window_len_s / 2.0;
+    let mut segments: Vec<Span> = Vec::new();
+    let mut t = 0;
+    while t < n {
+        if state[t] == 1 {
+            let start = t;
+            while t < n && state[t] == 1 {
+                t += 1;
+            }
+            let a = (centre(start) - hop / 2.0).max(0.0);
+            let b = centre(t - 1) + hop / 2.0;
+            match segments.last_mut() {
+                Some(last) if a - last.end_s < s.min_gap_s => last.end_s = b,
+                _ => segments.push(Span::new(a, b)),
+            }
+        } else {
+            t += 1;
+        }
+    }
+    segments.retain(|seg| seg.duration_s() >= s.min_segment_s);
+    segments
+}
+
+/// Song or score for one cue, from the vocal segments inside it (rule in the module docs).
 pub fn classify_cue(cue: &Span, vocals: &VocalActivity) -> CueVocals {
-    let _ = (cue, vocals);
+    let duration = cue.duration_s();
+    let vocal_s: f64 = vocals.segments.iter().map(|s| s.overlap_s(cue)).sum();
+    let vocal_ratio = if duration > 0.0 {
+        (vocal_s / duration).min(1.0)
+    } else {
+        0.0
+    };
+    let rule = &vocals.rule;
+    let need_s = rule.min_vocal_s.min(0.5 * duration).max(1e-3);
+    // m >= 1 exactly when the rule says song; its log is the margin.
+    let by_ratio =
+        (vocal_ratio / rule.min_vocal_ratio.max(1e-6)).max(vocal_s / rule.sure_vocal_s.max(1e-6));
+    let m = (vocal_s / need_s).min(by_ratio);
+    let kind = if m >= 1.0 && vocal_s > 0.0 {
+        CueKind::Song
+    } else {
+        CueKind::Score
+    };
+    let margin = if m > 0.0 { m.ln().abs() } else { 3.0 };
+    let rule_conf = 0.5 + 0.5 * (2.0 * margin).tanh();
+    // How sure the model was inside the cue: mean |2p - 1| over its windows.
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for (p, &start) in vocals.probability.iter().zip(&vocals.window_start_s) {
+        let c = start + vocals.window_len_s / 2.0;
+        if c >= cue.start_s && c <= cue.end_s {
+            sum += (2.0 * *p as f64 - 1.0).abs();
+            count += 1;
+        }
+    }
+    let certainty = if count > 0 { sum / count as f64 } else { 0.0 };
     CueVocals {
-        kind: CueKind::Score,
-        vocal_s: 0.0,
-        vocal_ratio: 0.0,
-        confidence: 0.0,
+        kind,
+        vocal_s,
+        vocal_ratio,
+        confidence: (0.5 * rule_conf + 0.5 * (0.5 + 0.5 * certainty)).clamp(0.0, 1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(segments: Vec<Span>) -> VocalActivity {
+        VocalActivity {
+            segments,
+            rule: CueRule::default(),
+            window_len_s: 1.0,
+            ..VocalActivity::default()
+        }
+    }
+
+    fn starts(n: usize) -> Vec<f64> {
+        (0..n).map(|i| i as f64 * 0.25).collect()
+    }
+
+    #[test]
+    fn a_short_backing_ooh_does_not_make_a_score_cue_a_song() {
+        let v = activity(vec![Span::new(20.0, 22.5)]);
+        let c = classify_cue(&Span::new(0.0, 60.0), &v);
+        assert_eq!(c.kind, CueKind::Score);
+        assert!((c.vocal_s - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_song_with_a_long_instrumental_intro_is_still_a_song() {
+        // 40 s intro then 20 s sung: ratio 0.33.
+        let v = activity(vec![Span::new(40.0, 60.0)]);
+        assert_eq!(classify_cue(&Span::new(0.0, 60.0), &v).kind, CueKind::Song);
+        // A three-minute cue whose last 18 s are sung (ratio 0.1): still a song.
+        let v = activity(vec![Span::new(162.0, 180.0)]);
+        let c = classify_cue(&Span::new(0.0, 180.0), &v);
+        assert_eq!(c.kind, CueKind::Song);
+        assert!((c.vocal_ratio - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn vocals_outside_the_cue_do_not_count() {
+        let v = activity(vec![Span::new(0.0, 30.0)]);
+        let c = classify_cue(&Span::new(40.0, 70.0), &v);
+        assert_eq!((c.kind, c.vocal_s), (CueKind::Score, 0.0));
+    }
+
+    #[test]
+    fn a_short_sung_cue_is_a_song() {
+        let v = activity(vec![Span::new(1.0, 4.0)]);
+        assert_eq!(classify_cue(&Span::new(0.0, 5.0), &v).kind, CueKind::Song);
+    }
+
+    #[test]
+    fn confidence_grows_with_the_margin() {
+        let weak = classify_cue(&Span::new(0.0, 60.0), &activity(vec![Span::new(0.0, 12.5)]));
+        let strong = classify_cue(&Span::new(0.0, 60.0), &activity(vec![Span::new(0.0, 50.0)]));
+        assert_eq!((weak.kind, strong.kind), (CueKind::Song, CueKind::Song));
+        assert!(strong.confidence > weak.confidence);
+        assert!((0.0..=1.0).contains(&weak.confidence));
+    }
+
+    #[test]
+    fn smoothing_ignores_a_lone_confident_window_but_keeps_a_phrase() {
+        let n = 200;
+        let mut p = vec![0.1f32; n];
+        p[30] = 0.95;
+        for v in &mut p[100..120] {
+            *v = 0.9; // 5 s phrase
+        }
+        let segs = smooth(&p, &starts(n), 1.0, &Smoothing::default());
+        assert_eq!(segs.len(), 1, "{segs:?}");
+        let s = segs[0];
+        assert!(
+            (s.start_s - 25.375).abs() < 0.3 && (s.end_s - 30.375).abs() < 0.3,
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn smoothing_fills_a_breath_between_phrases() {
+        let n = 120;
+        let mut p = vec![0.05f32; n];
+        for (i, v) in p.iter_mut().enumerate() {
+            if (20..50).contains(&i) || (52..90).contains(&i) {
+                *v = 0.9;
+            }
+        }
+        let segs = smooth(&p, &starts(n), 1.0, &Smoothing::default());
+        assert_eq!(segs.len(), 1, "{segs:?}");
+    }
+
+    fn frames_from(levels: &[f32]) -> Vec<FrameSummary> {
+        levels
+            .iter()
+            .map(|&l| FrameSummary {
+                speech_band_db: l,
+                ..FrameSummary::default()
+            })
+            .collect()
+    }
+
+    fn track(levels: &[f32], windows: usize) -> FeatureTrack {
+        FeatureTrack {
+            frame_hop_s: 0.01,
+            texture_len_s: 1.0,
+            texture_hop_s: 0.25,
+            frames: frames_from(levels),
+            windows: (0..windows)
+                .map(|i| crate::features::TextureWindow {
+                    start_s: i as f64 * 0.25,
+                    values: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn dialogue_bleed_is_suppressed_but_an_independent_voice_is_kept() {
+        let mut rng = crate::model::train::Rng::new(4);
+        // 10 s of a syllabic speech envelope on DX (random 4-6 Hz bursts).
+        let dx: Vec<f32> = (0..1000)
+            .map(|i| {
+                let t = i as f64 * 0.01;
+                (-40.0 + 25.0 * (t * 31.0).sin().max(0.0) + 3.0 * rng.normal()) as f32
+            })
+            .collect();
+        // The same speech 20 dB down on MX (bleed), plus a slow music bed level.
+        let bleed: Vec<f32> = dx
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - 20.0 + (i as f32 * 0.002).sin())
+            .collect();
+        // A sung line that does not follow the dialogue.
+        let sung: Vec<f32> = (0..1000)
+            .map(|i| (-45.0 + 10.0 * (i as f64 * 0.01 * 7.3).sin() + 3.0 * rng.normal()) as f32)
+            .collect();
+        let n = 36;
+        let dx_track = track(&dx, n);
+        let mut p = vec![0.9f32; n];
+        suppress_bleed(&mut p, &track(&bleed, n), &dx_track);
+        let mean = p.iter().sum::<f32>() / n as f32;
+        assert!(mean < 0.2, "bleed kept: mean p {mean}");
+        let mut p = vec![0.9f32; n];
+        suppress_bleed(&mut p, &track(&sung, n), &dx_track);
+        let mean = p.iter().sum::<f32>() / n as f32;
+        assert!(mean > 0.8, "independent voice suppressed: mean p {mean}");
     }
 }

@@ -6,19 +6,18 @@ use std::collections::BTreeMap;
 
 use super::Span;
 use super::scenes::{self, Boundary, SceneOptions, StemInput};
-use super::spans::{clip, dilate, intersect, subtract, total, union};
+use super::spans::{clip, dilate, intersect, subtract, total};
 use super::timecode::Clock;
 use crate::discover::StemKind;
 use crate::loudness::LoudnessTrace;
+use crate::loudness::gating::energy_to_lufs;
 use crate::pipeline::TitleAnalysis;
 use crate::report::{
     CueDucking, LoudnessCurve, Report, SceneCue, SceneOrigin, SceneReport, StartTimecode,
 };
 
-/// Below this a block is silence (BS.1770 absolute gate), LUFS.
+/// Below this a value is silence (BS.1770 absolute gate), LUFS.
 const ABSOLUTE_GATE_LUFS: f64 = -70.0;
-/// Length of a momentary (gating) block, s.
-const BLOCK_S: f64 = 0.4;
 /// Dialogue-to-music ratio and ducking need at least this much material on each side, s.
 const MIN_MEASURE_S: f64 = 1.0;
 /// Music this close to a line counts as "under dialogue" (ducking ramps, pauses between lines), s.
@@ -26,41 +25,9 @@ const DUCK_GUARD_S: f64 = 1.0;
 /// Music without dialogue is compared only within this distance of the dialogue it is compared to.
 const DUCK_NEIGHBOURHOOD_S: f64 = 15.0;
 
-fn lufs(energy: f64) -> f64 {
-    -0.691 + 10.0 * energy.max(1e-30).log10()
-}
-
-/// BS.1770 gated loudness over the momentary blocks whose centres fall in `spans`, LUFS.
+/// BS.1770 gated (integrated) loudness over the union of `spans`, LUFS.
 pub fn spans_lufs(trace: &LoudnessTrace, spans: &[Span]) -> Option<f64> {
-    let step = if trace.step_s > 0.0 {
-        trace.step_s
-    } else {
-        0.1
-    };
-    let mut energies = Vec::new();
-    for s in union(spans) {
-        // Block i ends at (i + 1) * step; its centre is BLOCK_S / 2 earlier.
-        let first = ((s.start_s + BLOCK_S / 2.0) / step - 1.0).ceil().max(0.0) as usize;
-        let last = ((s.end_s + BLOCK_S / 2.0) / step - 1.0).ceil().max(0.0) as usize;
-        for &e in trace
-            .momentary
-            .get(first..last.min(trace.momentary.len()))
-            .unwrap_or(&[])
-        {
-            if lufs(f64::from(e)) > ABSOLUTE_GATE_LUFS {
-                energies.push(f64::from(e));
-            }
-        }
-    }
-    if energies.is_empty() {
-        return None;
-    }
-    let relative = lufs(energies.iter().sum::<f64>() / energies.len() as f64) - 10.0;
-    let kept: Vec<f64> = energies
-        .into_iter()
-        .filter(|&e| lufs(e) > relative)
-        .collect();
-    (!kept.is_empty()).then(|| lufs(kept.iter().sum::<f64>() / kept.len() as f64))
+    trace.spans(spans).integrated_lufs
 }
 
 /// The short-term loudness of `trace` every second, for the HTML timeline.
@@ -77,8 +44,9 @@ pub fn loudness_curve(trace: &LoudnessTrace) -> LoudnessCurve {
         .skip(every - 1)
         .step_by(every)
         .map(|&e| {
-            let l = lufs(f64::from(e));
-            (l > ABSOLUTE_GATE_LUFS).then(|| ((l * 10.0).round() / 10.0) as f32)
+            energy_to_lufs(f64::from(e))
+                .filter(|&l| l > ABSOLUTE_GATE_LUFS)
+                .map(|l| ((l * 10.0).round() / 10.0) as f32)
         })
         .collect();
     LoudnessCurve {

@@ -1,0 +1,81 @@
+//! Times the feature stage alone on a WAV file already at the analysis rate (the file is read into
+//! memory first, so decoding is not timed). For the throughput figures in the README.
+//!
+//! ```text
+//! cargo run --release --example feature_speed -- FILE.wav [default|librosa] [repeats]
+//! RAYON_NUM_THREADS=1 cargo run --release --example feature_speed -- /tmp/ten_16k.wav default
+//! ```
+//! `default` is FeatureConfig::default() (16 kHz, 1024/160, 64 mel); `librosa` is librosa's
+//! defaults (22.05 kHz, 2048/512, 128 mel, 20 MFCC) for an equal-frame-count comparison.
+
+use std::time::Instant;
+
+use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: FILE.wav [default|librosa] [repeats]"))?;
+    let preset = args.get(2).map_or("default", String::as_str);
+    let repeats: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
+    let mut reader = hound::WavReader::open(path)?;
+    let spec = reader.spec();
+    let channels = spec.channels as usize;
+    let interleaved: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let mono: Vec<f32> = interleaved
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() / channels as f32)
+        .collect();
+    let config = match preset {
+        "librosa" => FeatureConfig {
+            sample_rate: 22_050,
+            n_fft: 2048,
+            hop: 512,
+            n_mels: 128,
+            n_mfcc: 20,
+            fmin: 0.0,
+            fmax: 11_025.0,
+            ..FeatureConfig::default()
+        },
+        _ => FeatureConfig::default(),
+    };
+    anyhow::ensure!(
+        spec.sample_rate == config.sample_rate,
+        "{path}: {} Hz, the {preset} preset needs {} Hz",
+        spec.sample_rate,
+        config.sample_rate
+    );
+    let audio_s = mono.len() as f64 / spec.sample_rate as f64;
+    let mut best = f64::INFINITY;
+    let mut track = FeatureTrack::default();
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let mut ex = FeatureExtractor::new(config.clone());
+        track = FeatureTrack::default();
+        // Half-second blocks, like the pipeline.
+        for block in mono.chunks(spec.sample_rate as usize / 2) {
+            ex.push(block, &mut track);
+        }
+        ex.finish(&mut track);
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "{path}: preset {preset}, {audio_s:.1} s of audio, {} frames, {} windows, {} rayon threads: \
+         best of {repeats} {best:.3} s = {:.0}x real time",
+        track.frames.len(),
+        track.windows.len(),
+        rayon::current_num_threads(),
+        audio_s / best
+    );
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! Content novelty inside a run of continuous music: where one piece gives way to another (a segue),
+//! found by a two-window test on texture descriptors.
+//!
+//! Each texture window is described by the feature engine's texture values plus a few frame
+//! statistics (level, centroid, flatness, onset strength, harmonic peakiness, voicing). Descriptors are
+//! z-scored over the stem's audible windows. At each point the mean descriptor of the `window_s`
+//! before is compared with that of the `window_s` after (a guard of `guard_s` each side keeps the
+//! crossfade itself out), each dimension scaled by the pooled spread inside the two windows: a change
+//! of piece moves many dimensions for good, a verse->chorus change moves fewer, less. Windows far below
+//! the local level (fade tails, pauses) are left out, so fades do not read as changes of content.
+
+use crate::features::FeatureTrack;
+use crate::timeline::Span;
+
+use super::activity::LevelTrack;
+
+/// Settings of the content-change test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoveltyConfig {
+    /// Length of the windows compared either side of a point, seconds.
+    pub window_s: f64,
+    /// Gap left out either side of the point (the crossfade), seconds.
+    pub guard_s: f64,
+    /// Each side needs this many seconds of usable windows.
+    pub min_side_s: f64,
+    /// Texture windows more than this far below the local (±5 s) level peak are not used, dB.
+    pub level_drop_db: f32,
+    /// A split needs a novelty peak at least this many times the run's median novelty.
+    pub peak_ratio: f64,
+    /// No split closer than this to the start or end of a run, or to another split, seconds.
+    pub min_segment_s: f64,
+}
+
+impl Default for NoveltyConfig {
+    fn default() -> Self {
+        NoveltyConfig {
+            window_s: 8.0,
+            guard_s: 1.0,
+            min_side_s: 2.0,
+            level_drop_db: 15.0,
+            peak_ratio: 2.0,
+            min_segment_s: 8.0,
+        }
+    }
+}
+
+/// Texture descriptors of a stem on a regular grid.
+#[derive(Debug, Clone, Default)]
+pub struct Descriptors {
+    pub hop_s: f64,
+    pub len_s: f64,
+    pub dims: usize,
+    /// Row-major, `dims` values per window, z-scored over usable windows.
+    pub values: Vec<f32>,
+    /// Mean level of each window, dB.
+    pub level_db: Vec<f32>,
+    /// Whether a window is usable for the change test (audible, near the local level peak).
+    pub usable: Vec<bool>,
+}
+
+impl Descriptors {
+    pub fn len(&self) -> usize {
+        self.level_db.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.level_db.is_empty()
+    }
+
+    fn centre_s(&self, k: usize) -> f64 {
+        k as f64 * self.hop_s + self.len_s / 2.0
+    }
+
+    fn row(&self, k: usize) -> &[f32] {
+        &self.values[k * self.dims..(k + 1) * self.dims]
+    }
+
+    /// Builds the descriptors of every texture window; `audible` marks the music.
+    pub fn build(
+        track: &FeatureTrack,
+        level: &LevelTrack,
+        audible: &[Span],
+        cfg: &NoveltyConfig,
+    ) -> Descriptors {
+        let hop_s = if track.texture_hop_s > 0.0 {
+            track.texture_hop_s
+        } else {
+            0.25
+        };
+        let len_s = if track.texture_len_s > 0.0 {
+            track.texture_len_s
+        } else {
+            1.0
+        };
+        let duration_s = level
+            .duration_s()
+            .max(track.frames.len() as f64 * track.frame_hop_s);
+        let count = if duration_s >= len_s {
+            ((duration_s - len_s) / hop_s).floor() as usize + 1
+        } else {
+            0
+        };
+        let tex_dims = track.windows.first().map_or(0, |w| w.values.len());
+        let frame_dims = if track.frames.is_empty() {
+            0
+        } else {
+            FRAME_DIMS
+        };
+        let dims = tex_dims + frame_dims + 1;
+        let mut values = vec![0f32; count * dims];
+        let mut level_db = vec![super::activity::SILENCE_DB; count];
+        for k in 0..count {
+            let start = k as f64 * hop_s;
+            let row = &mut values[k * dims..(k + 1) * dims];
+            let (a, b) = (level.index_at(start), level.index_at(start + len_s));
+            if b > a {
+                level_db[k] =
+                    (level.db[a..b].iter().map(|&x| x as f64).sum::<f64>() / (b - a) as f64) as f32;
+            }
+            row[0] = level_db[k];
+            if frame_dims > 0 {
+                frame_stats(track, start, len_s, &mut row[1..1 + frame_dims]);
+            }
+            if tex_dims > 0 {
+                let j = ((start / hop_s).round() as usize).min(track.windows.len() - 1);
+                let w = &track.windows[j];
+                for (dst, &v) in row[1 + frame_dims..].iter_mut().zip(&w.values) {
+                    *dst = v;
+                }
+            }
+            for v in row.iter_mut() {
+                if !v.is_finite() {
+                    *v = 0.0;
+                }
+            }
+        }
+        let local_peak = running_max(&level_db, (5.0 / hop_s).round() as usize);
+        let usable = (0..count)
+            .map(|k| {
+                let (s, e) = (k as f64 * hop_s, k as f64 * hop_s + len_s);
+                audible.iter().any(|sp| sp.start_s <= s && e <= sp.end_s)
+                    && level_db[k] > local_peak[k] - cfg.level_drop_db
+            })
+            .collect::<Vec<bool>>();
+        let mut d = Descriptors {
+            hop_s,
+            len_s,
+            dims,
+            values,
+            level_db,
+            usable,
+        };
+        d.zscore();
+        d
+    }
+
+    /// Each dimension to zero mean, unit spread over the usable windows; constant dimensions to 0.
+    fn zscore(&mut self) {
+        let n = self.usable.iter().filter(|&&u| u).count();
+        if n < 2 {
+            return;
+        }
+        for d in 0..self.dims {
+            let (mut s1, mut s2) = (0f64, 0f64);
+            for k in (0..self.len()).filter(|&k| self.usable[k]) {
+                let v = self.values[k * self.dims + d] as f64;
+                s1 += v;
+                s2 += v * v;
+            }
+            let mean = s1 / n as f64;
+            let sd = (s2 / n as f64 - mean * mean).max(0.0).sqrt();
+            for k in 0..self.len() {
+                let v = &mut self.values[k * self.dims + d];
+                *v = if sd > 1e-6 {
+                    ((*v as f64 - mean) / sd) as f32
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// Frame statistics per window: log centroid, flatness, log onset strength, peakiness, voicing.
+const FRAME_DIMS: usize = 5;
+
+fn frame_stats(track: &FeatureTrack, start_s: f64, len_s: f64, out: &mut [f32]) {
+    let hop = track.frame_hop_s.max(1e-6);
+    let a = ((start_s / hop).floor() as usize).min(track.frames.len());
+    let b = (((start_s + len_s) / hop).floor() as usize).min(track.frames.len());
+    if b <= a {
+        return;
+    }
+    let mut acc = [0f64; FRAME_DIMS];
+    for f in &track.frames[a..b] {
+        acc[0] += (f.centroid_hz.max(0.0) as f64 + 1.0).ln();
+        acc[1] += f.flatness as f64;
+        acc[2] += (f.flux.max(0.0) as f64).ln_1p();
+        acc[3] += f.peakiness as f64;
+        acc[4] += f.periodicity as f64;
+    }
+    for (o, s) in out.iter_mut().zip(acc) {
+        *o = (s / (b - a) as f64) as f32;
+    }
+}
+
+/// Maximum over `[k - radius, k + radius]`.
+fn running_max(x: &[f32], radius: usize) -> Vec<f32> {
+    (0..x.len())
+        .map(|k| {
+            let a = k.saturating_sub(radius);
+            let b = (k + radius + 1).min(x.len());
+            x[a..b].iter().copied().fold(f32::MIN, f32::max)
+        })
+        .collect()
+}
+
+/// Novelty at each texture window of one audible run: `(centre_s, distance)` where both sides have
+/// enough usable windows.
+pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f64, f64)> {
+    // Level alone is not musical content (ducking moves it inside a cue): without timbre
+    // descriptors there is no change test.
+    if d.is_empty() || d.hop_s <= 0.0 || d.dims < 2 {
+        return Vec::new();
+    }
+    // Windows lying wholly inside the run.
+    let a0 = ((run.start_s / d.hop_s).ceil().max(0.0) as usize).min(d.len());
+    let a1 = ((((run.end_s - d.len_s) / d.hop_s).floor() + 1.0).max(0.0) as usize).min(d.len());
+    if a1 <= a0 + 1 {
+        return Vec::new();
+    }
+    let n = a1 - a0;
+    let dims = d.dims;
+    // Prefix sums of usable windows: count, sum and sum of squares per dimension.
+    let mut cnt = vec![0usize; n + 1];
+    let mut s1 = vec![0f64; (n + 1) * dims];
+    let mut s2 = vec![0f64; (n + 1) * dims];
+    for i in 0..n {
+        let k = a0 + i;
+        let u = d.usable[k];
+        cnt[i + 1] = cnt[i] + usize::from(u);
+        let row = d.row(k);
+        for j in 0..dims {
+            let v = if u { row[j] as f64 } else { 0.0 };
+            s1[(i + 1) * dims + j] = s1[i * dims + j] + v;
+            s2[(i + 1) * dims + j] = s2[i * dims + j] + v * v;
+        }
+    }
+    let w = (cfg.window_s / d.hop_s).round() as usize;
+    let g = (cfg.guard_s / d.hop_s).round() as usize;
+    let min_side = ((cfg.min_side_s / d.hop_s).round() as usize).max(2);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let (b0, b1) = (i.saturating_sub(g + w), i.saturating_sub(g));
+        let (c0, c1) = ((i + g).min(n), (i + g + w).min(n));
+        let (nb, nc) = (cnt[b1] - cnt[b0], cnt[c1] - cnt[c0]);
+        if i < g || nb < min_side || nc < min_side {
+            continue;
+        }
+        let mut acc = 0f64;
+        for j in 0..dims {
+            let (mb, mc) = (
+                (s1[b1 * dims + j] - s1[b0 * dims + j]) / nb as f64,
+                (s1[c1 * dims + j] - s1[c0 * dims + j]) / nc as f64,
+            );
+            let vb = ((s2[b1 * dims + j] - s2[b0 * dims + j]) / nb as f64 - mb * mb).max(0.0);
+            let vc = ((s2[c1 * dims + j] - s2[c0 * dims + j]) / nc as f64 - mc * mc).max(0.0);
+            acc += (mb - mc).powi(2) / (0.5 * (vb + vc) + 0.1);
+        }
+        out.push((d.centre_s(a0 + i), (acc / dims as f64).sqrt()));
+    }
+    out
+}
+
+/// Change points of one run: novelty peaks at least `peak_ratio` times the run's median novelty,
+/// strongest first, none within `min_segment_s` of the run's ends or of each other. In time order.
+pub fn change_points(curve: &[(f64, f64)], run: &Span, cfg: &NoveltyConfig) -> Vec<f64> {
+    if curve.is_empty() {
+        return Vec::new();
+    }
+    let mut vals: Vec<f64> = curve.iter().map(|&(_, v)| v).collect();
+    vals.sort_by(f64::total_cmp);
+    let median = vals[vals.len() / 2];
+    if median <= 0.0 {
+        return Vec::new();
+    }
+    // A peak must top the curve within one comparison window either side: the flanks of one change
+    // (the test sees it from up to `window_s` away) are not changes of their own.
+    let is_peak = |i: usize| {
+        let (t, v) = curve[i];
+        let a = curve.partition_point(|&(u, _)| u < t - cfg.window_s);
+        let b = curve.partition_point(|&(u, _)| u <= t + cfg.window_s);
+        curve[a..b].iter().all(|&(_, w)| w <= v)
+    };
+    let mut cands: Vec<(f64, f64)> = (0..curve.len())
+        .filter(|&i| {
+            let (t, v) = curve[i];
+            t >= run.start_s + cfg.min_segment_s
+                && t <= run.end_s - cfg.min_segment_s
+                && v >= cfg.peak_ratio * median
+                && is_peak(i)
+        })
+        .map(|i| curve[i])
+        .collect();
+    cands.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut picked: Vec<f64> = Vec::new();
+    for (t, _) in cands {
+        if picked.iter().all(|&p| (p - t).abs() >= cfg.min_segment_s) {
+            picked.push(t);
+        }
+    }
+    picked.sort_by(f64::total_cmp);
+    picked
+}

@@ -1,0 +1,285 @@
+//! Specifications of the cue detector on synthetic feature tracks.
+
+use super::*;
+use crate::features::{FrameSummary, TextureWindow};
+
+/// A tiny deterministic noise source (xorshift), so tests need no crate and never flake.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % 10_000) as f32 / 10_000.0 - 0.5
+    }
+}
+
+/// A piece of music as the feature engine would summarise it: a level and a timbre signature.
+#[derive(Clone, Copy)]
+struct Piece {
+    level_db: f32,
+    centroid_hz: f32,
+    flatness: f32,
+    flux: f32,
+    peakiness: f32,
+    periodicity: f32,
+    /// Texture signature (e.g. MFCC means); the test pieces differ in it.
+    timbre: [f32; 8],
+}
+
+const SILENCE: Piece = Piece {
+    level_db: -120.0,
+    centroid_hz: 0.0,
+    flatness: 0.0,
+    flux: 0.0,
+    peakiness: 0.0,
+    periodicity: 0.0,
+    timbre: [0.0; 8],
+};
+
+fn piece(seed: u32, level_db: f32) -> Piece {
+    let s = seed as f32;
+    let mut timbre = [0f32; 8];
+    for (i, t) in timbre.iter_mut().enumerate() {
+        *t = ((s + 1.0) * (i as f32 + 1.0) * 0.7).sin() * 3.0;
+    }
+    Piece {
+        level_db,
+        centroid_hz: 800.0 + 400.0 * (s * 1.3).sin().abs(),
+        flatness: 0.1 + 0.05 * (s * 2.1).cos().abs(),
+        flux: 2.0 + (s * 0.9).sin().abs(),
+        peakiness: 0.5 + 0.2 * (s * 1.7).sin(),
+        periodicity: 0.4 + 0.2 * (s * 0.5).cos(),
+        timbre,
+    }
+}
+
+/// Builds a feature track from a gain curve per piece: `parts(t)` gives the sounding pieces and their
+/// linear amplitudes at time `t`.
+fn synth(duration_s: f64, parts: impl Fn(f64) -> Vec<(Piece, f32)>) -> FeatureTrack {
+    let hop = 0.01;
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut frames = Vec::new();
+    let n = (duration_s / hop) as usize;
+    // Texture signature per frame, averaged into windows below.
+    let mut timbres: Vec<[f32; 8]> = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = i as f64 * hop;
+        let sounding: Vec<(Piece, f32)> = parts(t).into_iter().filter(|(_, g)| *g > 0.0).collect();
+        let power: f32 = sounding
+            .iter()
+            .map(|(p, g)| 10f32.powf(p.level_db / 10.0) * g * g)
+            .sum();
+        if power <= 0.0 {
+            frames.push(FrameSummary {
+                rms_db: -120.0,
+                ..Default::default()
+            });
+            timbres.push(SILENCE.timbre);
+            continue;
+        }
+        // Features of a mix: power-weighted averages of the pieces' features.
+        let w = |f: &dyn Fn(&Piece) -> f32| {
+            sounding
+                .iter()
+                .map(|(p, g)| f(p) * 10f32.powf(p.level_db / 10.0) * g * g)
+                .sum::<f32>()
+                / power
+        };
+        let jitter = noise.next();
+        frames.push(FrameSummary {
+            rms_db: 10.0 * power.log10() + 3.0 * jitter,
+            speech_band_db: 10.0 * power.log10() - 3.0,
+            periodicity: w(&|p| p.periodicity) + 0.1 * noise.next(),
+            pitch_hz: 0.0,
+            flatness: (w(&|p| p.flatness) + 0.02 * noise.next()).max(0.0),
+            centroid_hz: w(&|p| p.centroid_hz) * (1.0 + 0.2 * noise.next()),
+            flux: w(&|p| p.flux) * (1.0 + noise.next()),
+            peakiness: w(&|p| p.peakiness) + 0.1 * noise.next(),
+        });
+        let mut tim = [0f32; 8];
+        for (j, v) in tim.iter_mut().enumerate() {
+            *v = w(&|p| p.timbre[j]) + 1.5 * noise.next();
+        }
+        timbres.push(tim);
+    }
+    let mut windows = Vec::new();
+    let (len, hop_w) = (100usize, 25usize);
+    let mut k = 0;
+    while k + len <= n {
+        let mut v = vec![0f32; 8];
+        for tim in &timbres[k..k + len] {
+            for (a, b) in v.iter_mut().zip(tim) {
+                *a += b / len as f32;
+            }
+        }
+        windows.push(TextureWindow {
+            start_s: k as f64 * hop,
+            values: v,
+        });
+        k += hop_w;
+    }
+    FeatureTrack {
+        frame_hop_s: hop,
+        texture_len_s: 1.0,
+        texture_hop_s: 0.25,
+        frames,
+        windows,
+    }
+}
+
+/// Equal-power fade gain: 0 at `from`, 1 at `to` (or the reverse when `to < from`).
+fn ramp(t: f64, from: f64, to: f64) -> f32 {
+    let x = ((t - from) / (to - from)).clamp(0.0, 1.0);
+    (std::f64::consts::FRAC_PI_2 * x).sin() as f32
+}
+
+fn no_loudness() -> LoudnessTrace {
+    LoudnessTrace::default()
+}
+
+#[test]
+fn separate_cues_with_fades_are_found_at_their_audible_ends() {
+    let a = piece(1, -22.0);
+    let b = piece(2, -38.0);
+    let track = synth(80.0, |t| {
+        let mut v = Vec::new();
+        if (5.0..30.0).contains(&t) {
+            v.push((a, ramp(t, 5.0, 7.0) * ramp(t, 30.0, 25.0)));
+        }
+        if (40.0..70.0).contains(&t) {
+            v.push((b, ramp(t, 70.0, 64.0)));
+        }
+        v
+    });
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    assert!((cues[0].start_s - 5.0).abs() < 0.5, "{cues:?}");
+    assert!((cues[0].end_s - 30.0).abs() < 0.5, "{cues:?}");
+    assert!((cues[1].start_s - 40.0).abs() < 0.5, "{cues:?}");
+    assert!((cues[1].end_s - 70.0).abs() < 0.5, "{cues:?}");
+}
+
+#[test]
+fn a_quiet_cue_is_found_whatever_its_absolute_level() {
+    for level in [-20.0, -38.0, -55.0] {
+        let p = piece(3, level);
+        let track = synth(40.0, |t| {
+            if (10.0..30.0).contains(&t) {
+                vec![(p, 1.0)]
+            } else {
+                vec![]
+            }
+        });
+        let cues = detect_cues(&track, &no_loudness());
+        assert_eq!(cues.len(), 1, "level {level}: {cues:?}");
+        assert!((cues[0].start_s - 10.0).abs() < 0.1 && (cues[0].end_s - 30.0).abs() < 0.1);
+    }
+}
+
+#[test]
+fn a_segue_between_two_pieces_splits_near_the_crossfade_middle() {
+    let a = piece(4, -22.0);
+    let b = piece(9, -30.0);
+    // A until 32 s, B from 30 s: a 2 s equal-power crossfade centred on 31 s.
+    let track = synth(70.0, |t| {
+        let mut v = Vec::new();
+        if (5.0..32.0).contains(&t) {
+            v.push((a, ramp(t, 32.0, 30.0)));
+        }
+        if (30.0..62.0).contains(&t) {
+            v.push((b, ramp(t, 30.0, 32.0)));
+        }
+        v
+    });
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    assert!((cues[0].start_s - 5.0).abs() < 0.5);
+    assert!((cues[0].end_s - 31.0).abs() < 1.0, "{cues:?}");
+    assert!((cues[1].start_s - 31.0).abs() < 1.0, "{cues:?}");
+    assert!((cues[1].end_s - 62.0).abs() < 0.5);
+}
+
+#[test]
+fn segue_overlap_setting_makes_segued_cues_overlap() {
+    let a = piece(4, -22.0);
+    let b = piece(9, -30.0);
+    let track = synth(70.0, |t| {
+        let mut v = Vec::new();
+        if (5.0..32.0).contains(&t) {
+            v.push((a, ramp(t, 32.0, 30.0)));
+        }
+        if (30.0..62.0).contains(&t) {
+            v.push((b, ramp(t, 30.0, 32.0)));
+        }
+        v
+    });
+    let cfg = CueConfig {
+        segue_overlap_s: 2.0,
+        ..Default::default()
+    };
+    let cues = detect_cues_with(&track, &no_loudness(), &cfg);
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    assert!((cues[0].end_s - cues[1].start_s - 2.0).abs() < 1e-9);
+}
+
+#[test]
+fn one_steady_piece_with_ducking_and_a_pause_is_one_cue() {
+    let a = piece(5, -24.0);
+    // 50 s of one piece, ducked 8 dB for 6 s under a line, with a 1 s pause at 35 s.
+    let track = synth(60.0, |t| {
+        if !(5.0..55.0).contains(&t) || (35.0..36.0).contains(&t) {
+            return vec![];
+        }
+        let duck = if (15.0..21.0).contains(&t) { 0.4 } else { 1.0 };
+        vec![(a, duck)]
+    });
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    assert!((cues[0].start_s - 5.0).abs() < 0.1 && (cues[0].end_s - 55.0).abs() < 0.1);
+}
+
+#[test]
+fn a_stinger_between_cues_is_its_own_cue() {
+    let a = piece(6, -22.0);
+    let s = piece(7, -19.0);
+    let track = synth(70.0, |t| {
+        if (5.0..30.0).contains(&t) {
+            vec![(a, 1.0)]
+        } else if (36.0..39.5).contains(&t) {
+            vec![(s, ramp(t, 39.5, 38.8))]
+        } else if (45.0..65.0).contains(&t) {
+            vec![(a, 1.0)]
+        } else {
+            vec![]
+        }
+    });
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 3, "{cues:?}");
+    assert!((cues[1].start_s - 36.0).abs() < 0.1 && (cues[1].end_s - 39.5).abs() < 0.2);
+}
+
+#[test]
+fn an_empty_or_silent_stem_has_no_cues() {
+    assert!(detect_cues(&FeatureTrack::default(), &no_loudness()).is_empty());
+    let track = synth(20.0, |_| vec![]);
+    assert!(detect_cues(&track, &no_loudness()).is_empty());
+}
+
+#[test]
+fn without_timbre_features_a_level_step_does_not_split_a_run() {
+    // Only the loudness trace: 20 s at -20 dB then 20 s at -35 dB, no silence between.
+    let mut momentary = vec![0f32; 50];
+    momentary.extend(std::iter::repeat_n(1e-2, 200));
+    momentary.extend(std::iter::repeat_n(10f32.powf(-3.5), 200));
+    momentary.extend(std::iter::repeat_n(0.0, 50));
+    let lt = LoudnessTrace {
+        step_s: 0.1,
+        momentary,
+        ..Default::default()
+    };
+    let cues = detect_cues(&FeatureTrack::default(), &lt);
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    assert!((cues[0].start_s - 5.0).abs() < 0.2 && (cues[0].end_s - 45.0).abs() < 0.2);
+}

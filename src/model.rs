@@ -1,1 +1,0 @@
-//! Trained models (the sung-vocal classifier): loading, inference with ndarray, training.
