@@ -210,7 +210,8 @@ pub fn run(input: &str, sets: &[StemSet], opts: &BenchOptions) -> crate::Result<
             std::env::temp_dir().join(format!("stemscope-bench-reports-{}", std::process::id()));
         timed("write reports", &mut rows, || {
             last_reports.iter().enumerate().try_for_each(|(i, r)| {
-                crate::batch::write_reports(r, &dir.join(i.to_string()), &Default::default()).map(|_| ())
+                crate::batch::write_reports(r, &dir.join(i.to_string()), &Default::default())
+                    .map(|_| ())
             })
         })?;
         let _ = std::fs::remove_dir_all(&dir);

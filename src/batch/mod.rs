@@ -378,7 +378,8 @@ fn analyse_title(
             _ => out_dir.clone(),
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analyze(set, &aopts).and_then(|r| write_reports(&r, &reel_dir, &opts.report).map(|p| (r, p)))
+            analyze(set, &aopts)
+                .and_then(|r| write_reports(&r, &reel_dir, &opts.report).map(|p| (r, p)))
         }));
         match result {
             Ok(Ok((report, path))) => {
