@@ -130,6 +130,18 @@ impl MixMeter {
             if src_ch == 0 {
                 continue;
             }
+            let identity = src_ch == ch
+                && routes
+                    .iter()
+                    .enumerate()
+                    .all(|(c, r)| r.as_slice() == [(c, 1.0)]);
+            if identity {
+                // Same layout: a plain vectorisable sum.
+                for (o, &x) in self.sum.iter_mut().zip(block.iter()) {
+                    *o += x;
+                }
+                continue;
+            }
             for (frame, out) in block
                 .chunks_exact(src_ch)
                 .zip(self.sum.chunks_exact_mut(ch))

@@ -14,9 +14,10 @@
 //! - Peaks: the largest 100 ms peak inside the segment. True peak (4x oversampling, the `ebur128`
 //!   crate's interpolator) only when asked: it costs more than the rest of the meter.
 //!
-//! The K-weighting ([`kweight`]) is ours, with libebur128's coefficients, because it is several
-//! times cheaper than feeding the `ebur128` crate and reading its 100 ms windows; tests check that
-//! both agree. The whole-mix meter lives in [`mix`].
+//! The K-weighting ([`kweight`]) is ours, with libebur128's coefficients, because it is 2-3 times
+//! cheaper than feeding the `ebur128` crate and reading its 100 ms windows (about 1100-1500x real
+//! time against 520x for a 48 kHz 5.1 stem, `examples/loudness_speed.rs`); tests check that both
+//! agree. The whole-mix meter lives in [`mix`].
 
 pub mod gating;
 pub mod kweight;
