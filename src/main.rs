@@ -9,10 +9,17 @@ use clap::{Args, Parser, Subcommand};
 
 use stemscope::discover::{DiscoverOptions, StemFiles, StemKind, StemSet};
 use stemscope::pipeline::{self, AnalyzeOptions};
-use stemscope::report;
+use stemscope::report::{self, CueNumbering, DurationRounding, ReportOptions};
+use stemscope::timeline::scene_file::SceneFile;
+use stemscope::timeline::scenes::SceneOptions;
+use stemscope::timeline::timecode::FrameRate;
 
 #[derive(Parser)]
-#[command(name = "stemscope", version, about = "What the music does against dialogue and effects, from a film's DX/MX/FX stems")]
+#[command(
+    name = "stemscope",
+    version,
+    about = "What the music does against dialogue and effects, from a film's DX/MX/FX stems"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,6 +59,19 @@ struct AnalyzeArgs {
     /// Measure true peak (4x oversampling) on every stem.
     #[arg(long)]
     true_peak: bool,
+    /// Scenes to report on instead of the automatic segmentation: a CSV (start,end[,name]), a CMX3600
+    /// EDL (record in/out of each event) or a marker list (Pro Tools / Avid marker text export).
+    #[arg(long, value_name = "FILE")]
+    scenes: Option<PathBuf>,
+    /// Frame rate of the timecodes read and written: 23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30.
+    #[arg(long, default_value = "24")]
+    fps: FrameRate,
+    /// Cue-sheet durations: round up to the next whole second, or to the nearest.
+    #[arg(long, default_value = "up", value_name = "up|nearest")]
+    cue_rounding: DurationRounding,
+    /// Cue-sheet numbers: auto (1M1 style when the reel has a number), reel (always 1M1), plain (1, 2).
+    #[arg(long, default_value = "auto", value_name = "auto|reel|plain")]
+    cue_numbers: CueNumbering,
 }
 
 fn explicit_set(a: &AnalyzeArgs) -> Option<StemSet> {
@@ -96,9 +116,24 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         )?,
         (None, None) => anyhow::bail!("give a folder of stems, or --dx/--mx/--fx files"),
     };
+    let scene_file = match &a.scenes {
+        Some(path) => Some(SceneFile::read(path, a.fps)?),
+        None => None,
+    };
     let opts = AnalyzeOptions {
         true_peak: a.true_peak,
+        scenes: SceneOptions {
+            fps: a.fps,
+            file: scene_file,
+            ..SceneOptions::default()
+        },
         ..AnalyzeOptions::default()
+    };
+    let report_opts = ReportOptions {
+        fps: a.fps,
+        rounding: a.cue_rounding,
+        numbering: a.cue_numbers,
+        ..ReportOptions::default()
     };
     let many = sets.len() > 1;
     let mut failed = 0;
@@ -108,11 +143,13 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             _ => a.out.clone(),
         };
         match pipeline::analyze(set, &opts)
-            .and_then(|r| report::write_json(&r, &out).map(|p| (r, p)))
+            .and_then(|r| report::write_all(&r, &out, &report_opts).map(|p| (r, p)))
         {
-            Ok((r, path)) => {
+            Ok((r, paths)) => {
                 println!("{}", report::summary(&r));
-                println!("  wrote {}", path.display());
+                for path in paths {
+                    println!("  wrote {}", path.display());
+                }
             }
             Err(e) => {
                 eprintln!("error: {e:#}");

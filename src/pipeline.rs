@@ -13,8 +13,8 @@ use crate::decode::{BlockReader, DecodeDiagnostics, StreamInfo};
 use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
-use crate::loudness::{LoudnessMeter, LoudnessTrace};
-use crate::report::{AnalysisInfo, MixReport, Report, SCHEMA_VERSION, SceneReport, StemReport};
+use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StartTimecode, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -25,6 +25,8 @@ pub struct AnalyzeOptions {
     pub features: FeatureConfig,
     /// Seconds of audio read per block and per stem.
     pub block_s: f64,
+    /// Scenes (given or segmented) and the frame rate of timecodes.
+    pub scenes: crate::timeline::scenes::SceneOptions,
 }
 
 impl Default for AnalyzeOptions {
@@ -33,6 +35,7 @@ impl Default for AnalyzeOptions {
             true_peak: false,
             features: FeatureConfig::default(),
             block_s: 0.5,
+            scenes: Default::default(),
         }
     }
 }
@@ -59,6 +62,8 @@ impl StemAnalysis {
 #[derive(Debug, Clone, Default)]
 pub struct TitleAnalysis {
     pub stems: BTreeMap<StemKind, StemAnalysis>,
+    /// The sum of the DX, MX and FX stems, metered in the same pass (none with a printmaster).
+    pub mix: Option<MixAnalysis>,
     pub warnings: Vec<String>,
 }
 
@@ -84,11 +89,12 @@ struct StemWorker {
 
 impl StemWorker {
     fn open(
+        set: &StemSet,
         kind: StemKind,
         files: &[PathBuf],
         opts: &AnalyzeOptions,
     ) -> crate::Result<StemWorker> {
-        let source = crate::decode::open_stem(files)?;
+        let source = crate::decode::open_set_stem(set, kind)?;
         let info = source.info().clone();
         Ok(StemWorker {
             kind,
@@ -96,6 +102,8 @@ impl StemWorker {
             reader: BlockReader::new(source),
             conditioner: Conditioner::new(kind, &info.channels, info.sample_rate)?,
             extractor: FeatureExtractor::new(opts.features.clone()),
+            // True peak only when asked, printmaster included: at ~100x real time per 5.1 stem it
+            // alone would eat the whole speed budget (see docs/schema/loudness.md).
             meter: LoudnessMeter::new(&info.channels, info.sample_rate, opts.true_peak)?,
             track: FeatureTrack::default(),
             block: Vec::new(),
@@ -129,7 +137,8 @@ impl StemWorker {
         self.frames_read += n as u64;
         self.meter.push(&self.block)?;
         self.analysis_block.clear();
-        self.conditioner.push(&self.block, &mut self.analysis_block)?;
+        self.conditioner
+            .push(&self.block, &mut self.analysis_block)?;
         self.extractor.push(&self.analysis_block, &mut self.track);
         Ok(n == frames)
     }
@@ -156,18 +165,38 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
     let mut workers = set
         .stems
         .par_iter()
-        .map(|s| StemWorker::open(s.kind, &s.paths, opts))
+        .map(|s| StemWorker::open(set, s.kind, &s.paths, opts))
         .collect::<crate::Result<Vec<_>>>()?;
+    let layouts: Vec<_> = workers
+        .iter()
+        .map(|w| {
+            (
+                w.kind,
+                w.reader.info().channels.clone(),
+                w.reader.info().sample_rate,
+            )
+        })
+        .collect();
+    let mut mix = MixMeter::for_stems(&layouts, opts.true_peak)?;
     loop {
         let more = workers
             .par_iter_mut()
             .map(|w| w.step(opts.block_s))
             .collect::<crate::Result<Vec<bool>>>()?;
+        if let Some(m) = mix.as_mut() {
+            m.push_stems(workers.iter().map(|w| (w.kind, w.block.as_slice())))?;
+        }
         if !more.iter().any(|&m| m) {
             break;
         }
     }
-    let mut title = TitleAnalysis::default();
+    let mut title = TitleAnalysis {
+        mix: mix.map(MixMeter::finish),
+        ..Default::default()
+    };
+    if let Some(m) = &title.mix {
+        title.warnings.extend(m.warnings.iter().cloned());
+    }
     for w in workers {
         let a = w.finish()?;
         title.stems.insert(a.kind, a);
@@ -180,7 +209,11 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
 fn check_set(title: &TitleAnalysis) -> Vec<String> {
     let mut w = Vec::new();
     for a in title.stems.values() {
-        let name = a.files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        let name = a
+            .files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         if let Some((expected, found)) = a.diagnostics.truncated {
             w.push(format!(
                 "{name}: truncated: the header claims {expected} frames, the file holds {found}; analysed what is there"
@@ -215,14 +248,24 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other.info.time_reference.map(|t| t as f64 / other.info.sample_rate as f64)
-                != first.info.time_reference.map(|t| t as f64 / first.info.sample_rate as f64)
-            {
-                w.push(format!(
-                    "start timecodes differ between {} and {}",
+            let start = |a: &StemAnalysis| {
+                a.info
+                    .time_reference
+                    .map(|t| t as f64 / f64::from(a.info.sample_rate.max(1)))
+            };
+            match (start(first), start(other)) {
+                // Half a millisecond: well under a frame, above rounding between rates.
+                (Some(a), Some(b)) if (a - b).abs() > 0.0005 => w.push(format!(
+                    "start timecodes differ: {} starts at {a:.3} s, {} at {b:.3} s after midnight",
                     first.kind.name(),
                     other.kind.name()
-                ));
+                )),
+                (Some(_), None) | (None, Some(_)) => w.push(format!(
+                    "start timecodes differ: only one of {} and {} has a BWF time reference",
+                    first.kind.name(),
+                    other.kind.name()
+                )),
+                _ => {}
             }
         }
     }
@@ -240,12 +283,13 @@ pub fn analyze(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Report> {
 
 /// Detectors, timeline and report from the per-stem summaries.
 pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions) -> Report {
-    let _ = opts;
     let dx = title.get(StemKind::Dialogue);
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
-    let dialogue = dx.map(|a| detect::dialogue::detect(&a.features)).unwrap_or_default();
+    let dialogue = dx
+        .map(|a| detect::dialogue::detect(&a.features))
+        .unwrap_or_default();
     let vocals = mx.map(|a| detect::vocals::detect(&a.features, dx.map(|d| &d.features)));
     let cues: Vec<MusicCue> = mx
         .map(|a| {
@@ -281,6 +325,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let effects = fx
         .map(|a| detect::effects::detect(&a.features, &a.loudness))
         .unwrap_or_default();
+    let music_spans: Vec<Span> = cues.iter().map(MusicCue::span).collect();
+    let mix = loudness::mix::mix_report(&loudness::mix::MixInputs {
+        printmaster: title.get(StemKind::Printmaster).map(|a| &a.loudness),
+        mix: title.mix.as_ref(),
+        stems: [dx, mx, fx]
+            .into_iter()
+            .flatten()
+            .map(|a| &a.loudness)
+            .collect(),
+        dx: dx.map(|a| &a.loudness),
+        mx: mx.map(|a| &a.loudness),
+        dialogue: &dialogue,
+        music: &music_spans,
+    });
     let mut source_music = Vec::new();
     for a in [dx, fx].into_iter().flatten() {
         source_music.extend(detect::source_music::detect(&a.features, a.kind));
@@ -291,13 +349,6 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         .values()
         .map(StemAnalysis::duration_s)
         .fold(0.0, f64::max);
-    let scenes = vec![SceneReport {
-        number: 1,
-        start_s: 0.0,
-        end_s: duration_s,
-        name: None,
-    }];
-
     let stems = title
         .stems
         .values()
@@ -317,21 +368,23 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         })
         .collect();
 
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         title: set.title.clone(),
         reel: set.reel.clone(),
         duration_s,
-        start_timecode: None,
+        start_timecode: start_timecode(title),
         stems,
-        mix: None::<MixReport>,
+        mix,
         cues,
         vocals: vocals.map(|v| v.segments).unwrap_or_default(),
         dialogue,
         effects_activity: effects.activity,
         effects_events: effects.events,
+        effects_bed: fx.map(|_| effects.bed),
         source_music,
-        scenes,
+        scenes: Vec::new(),
+        loudness_curves: BTreeMap::new(),
         warnings: title.warnings.clone(),
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -339,7 +392,29 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             vocal_model: None,
             elapsed_s: 0.0,
         },
-    }
+    };
+    crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
+    report
+}
+
+/// The reel's start from the first stem with a BWF time reference, as non-drop 24 fps timecode.
+fn start_timecode(title: &TitleAnalysis) -> Option<StartTimecode> {
+    let a = title
+        .stems
+        .values()
+        .find(|a| a.info.time_reference.is_some())?;
+    let samples = a.info.time_reference?;
+    let rate = a.info.sample_rate.max(1);
+    let seconds = samples as f64 / f64::from(rate);
+    let frames = (samples as u128 * 24 / u128::from(rate)) as u64;
+    let (ff, s) = (frames % 24, frames / 24);
+    Some(StartTimecode {
+        samples_since_midnight: samples,
+        sample_rate: rate,
+        seconds,
+        timecode: format!("{:02}:{:02}:{:02}:{ff:02}", s / 3600, s / 60 % 60, s % 60),
+        fps: "24".into(),
+    })
 }
 
 /// Spans where `a` and `b` overlap.

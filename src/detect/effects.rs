@@ -1,4 +1,20 @@
 //! Effects stem: activity, ambience bed level over time and loud events.
+//!
+//! Everything is read from the stem's momentary loudness (400 ms blocks every 100 ms) and judged
+//! against the stem itself, never against an absolute level:
+//! - **Noise floor and activity.** The floor is the 1st percentile of the non-silent momentary
+//!   loudness. Only when it lies far (>= 30 LU) below the stem's integrated loudness is it taken to
+//!   be noise (hiss, dither, room tone of an otherwise empty stem), and activity is where the stem
+//!   rises 6 LU above it; otherwise the quietest parts are content (an ambience bed running
+//!   throughout) and every non-silent block is active. Gaps under 0.5 s are bridged, blips under
+//!   0.3 s dropped.
+//! - **Ambience bed.** The 10th percentile of the active blocks' loudness in a 10 s window centred
+//!   on each second: what remains when the spot effects are gone. One value per second.
+//! - **Events.** Stretches whose momentary loudness rises 10 LU above the local bed (and stay until
+//!   it falls back under 6 LU above it), or whose 100 ms sample peak rises 15 dB above the bed's
+//!   peaks (the 10th percentile of the 100 ms peaks in the same window; stay while 11 dB above):
+//!   low, peaky sounds (a whale call, a boom) can hit 0 dBFS while adding little K-weighted
+//!   loudness. Events less than 0.5 s apart are merged.
 
 use serde::Serialize;
 
@@ -6,13 +22,378 @@ use crate::features::FeatureTrack;
 use crate::loudness::LoudnessTrace;
 use crate::timeline::{EffectsEvent, Span};
 
+/// Where the floor is taken to be noise: this far below the integrated loudness, LU.
+const NOISE_FLOOR_BELOW_PROGRAMME_LU: f64 = 30.0;
+/// Activity starts this far above a noise floor, LU.
+const ACTIVITY_ABOVE_FLOOR_LU: f64 = 6.0;
+/// An event starts this far above the bed, LU ...
+const EVENT_ENTER_LU: f64 = 10.0;
+/// ... and lasts while it stays this far above it.
+const EVENT_STAY_LU: f64 = 6.0;
+/// Or when the 100 ms peak rises this far above the bed's peaks, dB, and lasts while it stays this
+/// far above them.
+const PEAK_ENTER_DB: f64 = 15.0;
+const PEAK_STAY_DB: f64 = 11.0;
+/// Bed window, seconds, and the percentile taken in it.
+const BED_WINDOW_S: f64 = 10.0;
+const BED_PERCENTILE: f64 = 0.10;
+/// A bed value needs this fraction of its window to be active.
+const BED_MIN_ACTIVE: f64 = 0.2;
+const BRIDGE_GAP_S: f64 = 0.5;
+const MIN_ACTIVITY_S: f64 = 0.3;
+const MERGE_EVENTS_S: f64 = 0.5;
+
+/// The ambience bed level over time, one value per `step_s` (the window centred on each step's
+/// middle). `None` where the window is mostly inactive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EffectsBed {
+    pub step_s: f64,
+    pub lufs: Vec<Option<f64>>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EffectsActivity {
     pub activity: Vec<Span>,
     pub events: Vec<EffectsEvent>,
+    pub bed: EffectsBed,
+    /// The stem's noise floor (momentary loudness, LUFS), when it has one distinct from content.
+    pub noise_floor_lufs: Option<f64>,
 }
 
 pub fn detect(fx: &FeatureTrack, loudness: &LoudnessTrace) -> EffectsActivity {
-    let _ = (fx, loudness);
-    EffectsActivity::default()
+    // The loudness trace carries everything this detector needs; the feature track is kept in the
+    // signature for onset refinement.
+    let _ = fx;
+    let n = loudness.len();
+    let step = loudness.step_s;
+    if n == 0 || step <= 0.0 {
+        return EffectsActivity::default();
+    }
+    // Momentary loudness per block; -inf for digital silence.
+    let level: Vec<f64> = (0..n)
+        .map(|i| loudness.momentary_lufs(i).unwrap_or(f64::NEG_INFINITY))
+        .collect();
+    // Blocks that cover the start of the stem are partial: judge from the first whole block.
+    let first_whole = 3.min(n);
+    let mut sorted: Vec<f64> = level[first_whole..]
+        .iter()
+        .copied()
+        .filter(|l| l.is_finite())
+        .collect();
+    if sorted.is_empty() {
+        return EffectsActivity::default();
+    }
+    sorted.sort_unstable_by(f64::total_cmp);
+    let floor = percentile(&sorted, 0.01);
+    let programme = loudness.whole().integrated_lufs;
+    let noise_floor = programme
+        .filter(|p| p - floor >= NOISE_FLOOR_BELOW_PROGRAMME_LU)
+        .map(|_| floor);
+    let active_threshold = noise_floor.map_or(f64::NEG_INFINITY, |f| f + ACTIVITY_ABOVE_FLOOR_LU);
+    let active: Vec<bool> = level
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| i >= first_whole && l.is_finite() && l > active_threshold)
+        .collect();
+
+    let steps_of = |s: f64| (s / step).round() as usize;
+    let mut runs = runs_of(&active);
+    bridge(&mut runs, steps_of(BRIDGE_GAP_S));
+    runs.retain(|&(a, b)| b - a >= steps_of(MIN_ACTIVITY_S) + 3);
+    let activity = runs.iter().map(|&(a, b)| block_span(a, b, step)).collect();
+
+    let bed = bed_series(&level, &active, step);
+    let bed_at = |i: usize| -> f64 {
+        // The block ending at step i is centred one step earlier.
+        let t = (i as f64 - 1.0).max(0.0) * step;
+        bed.lufs
+            .get((t / bed.step_s) as usize)
+            .copied()
+            .flatten()
+            .unwrap_or(floor)
+    };
+    // Peaks, dB per 100 ms step (absent from a mix estimated from energies).
+    let peak_db: Vec<f64> = loudness
+        .sample_peak
+        .iter()
+        .map(|&p| {
+            if p > 0.0 {
+                20.0 * (p as f64).log10()
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    let peak_bed = (peak_db.len() == n).then(|| bed_series(&peak_db, &active, step));
+    let peak_above = |i: usize| -> f64 {
+        let Some(pb) = peak_bed.as_ref() else {
+            return f64::NEG_INFINITY;
+        };
+        match pb
+            .lufs
+            .get((i as f64 * step / pb.step_s) as usize)
+            .copied()
+            .flatten()
+        {
+            Some(b) => peak_db[i] - b,
+            None => f64::NEG_INFINITY,
+        }
+    };
+    let enters =
+        |i: usize| level[i] - bed_at(i) >= EVENT_ENTER_LU || peak_above(i) >= PEAK_ENTER_DB;
+    let stays = |i: usize| level[i] - bed_at(i) >= EVENT_STAY_LU || peak_above(i) >= PEAK_STAY_DB;
+    let mut event_runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = first_whole;
+    while i < n {
+        if enters(i) {
+            // Start where it first rose above the stay level.
+            let mut a = i;
+            while a > first_whole && stays(a - 1) {
+                a -= 1;
+            }
+            let mut b = i + 1;
+            while b < n && stays(b) {
+                b += 1;
+            }
+            event_runs.push((a, b));
+            i = b;
+        } else {
+            i += 1;
+        }
+    }
+    bridge(&mut event_runs, steps_of(MERGE_EVENTS_S));
+    let events = event_runs
+        .iter()
+        .filter_map(|&(a, b)| {
+            let (peak_i, peak) = (a..b)
+                .map(|i| (i, level[i]))
+                .max_by(|x, y| x.1.total_cmp(&y.1))?;
+            let span = block_span(a, b, step);
+            Some(EffectsEvent {
+                start_s: span.start_s,
+                end_s: span.end_s,
+                peak_lufs: peak,
+                above_bed_lu: peak - bed_at(peak_i),
+            })
+        })
+        .collect();
+
+    EffectsActivity {
+        activity,
+        events,
+        bed,
+        noise_floor_lufs: noise_floor,
+    }
+}
+
+/// The time span of the sound behind a run `[a, b)` of 400 ms blocks (block `i` ends at the end of
+/// step `i`): a sound in step `j` lifts blocks `j..=j + 3`.
+fn block_span(a: usize, b: usize, step: f64) -> Span {
+    let end = b.saturating_sub(3).max(a + 1);
+    Span::new(a as f64 * step, end as f64 * step)
+}
+
+fn runs_of(mask: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &m) in mask.iter().chain(std::iter::once(&false)).enumerate() {
+        match (m, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Merges runs separated by fewer than `gap` steps.
+fn bridge(runs: &mut Vec<(usize, usize)>, gap: usize) {
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(runs.len());
+    for &(a, b) in runs.iter() {
+        match out.last_mut() {
+            Some(last) if a < last.1 + gap => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    *runs = out;
+}
+
+/// 10th percentile of the active steps' `level` (loudness or peaks) over a 10 s window centred on
+/// each second.
+fn bed_series(level: &[f64], active: &[bool], step: f64) -> EffectsBed {
+    let n = level.len();
+    let seconds = ((n as f64 * step).ceil() as usize).max(1);
+    let half = (BED_WINDOW_S / 2.0 / step).round() as usize;
+    let mut window: Vec<f64> = Vec::with_capacity(2 * half + 1);
+    let lufs = (0..seconds)
+        .map(|k| {
+            // Blocks are centred one step before their index.
+            let centre = ((k as f64 + 0.5) / step) as usize + 1;
+            let lo = centre.saturating_sub(half);
+            let hi = (centre + half).min(n);
+            window.clear();
+            window.extend((lo..hi).filter(|&i| active[i]).map(|i| level[i]));
+            if (window.len() as f64) < BED_MIN_ACTIVE * (2 * half) as f64 {
+                return None;
+            }
+            window.sort_unstable_by(f64::total_cmp);
+            Some(percentile(&window, BED_PERCENTILE))
+        })
+        .collect();
+    EffectsBed { step_s: 1.0, lufs }
+}
+
+/// Nearest-rank percentile of sorted values (`q` in [0, 1]).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::ChannelRole;
+    use crate::loudness::LoudnessMeter;
+
+    /// Pseudo-random noise at `db` dBFS RMS-ish.
+    struct Noise(u64);
+    impl Noise {
+        fn next(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as f32 / (1u64 << 31) as f32) - 1.0
+        }
+    }
+
+    fn db(x: f64) -> f32 {
+        10f64.powf(x / 20.0) as f32
+    }
+
+    /// A bed at `bed_db` with bursts `(start_s, dur_s, level_db)`, and digital silence in `gaps`.
+    fn fx_trace(
+        seconds: f64,
+        bed_db: f64,
+        bursts: &[(f64, f64, f64)],
+        gaps: &[(f64, f64)],
+    ) -> LoudnessTrace {
+        let rate = 16_000u32;
+        let mut noise = Noise(9);
+        let x: Vec<f32> = (0..(seconds * rate as f64) as usize)
+            .map(|i| {
+                let t = i as f64 / rate as f64;
+                if gaps.iter().any(|&(a, b)| (a..b).contains(&t)) {
+                    return 0.0;
+                }
+                let mut v = db(bed_db) * noise.next();
+                for &(s, d, l) in bursts {
+                    if (s..s + d).contains(&t) {
+                        v += db(l) * noise.next();
+                    }
+                }
+                v
+            })
+            .collect();
+        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate, false).unwrap();
+        m.push(&x).unwrap();
+        m.finish()
+    }
+
+    #[test]
+    fn hits_above_the_bed_are_events_and_the_bed_is_measured_at_any_level() {
+        let bursts = [(10.0, 1.0, -10.0), (25.0, 2.0, -14.0), (40.0, 0.5, -8.0)];
+        for offset in [0.0, -25.0] {
+            let b: Vec<_> = bursts.iter().map(|&(s, d, l)| (s, d, l + offset)).collect();
+            let t = fx_trace(60.0, -40.0 + offset, &b, &[]);
+            let fx = detect(&FeatureTrack::default(), &t);
+            assert_eq!(fx.events.len(), 3, "offset {offset}: {:?}", fx.events);
+            for (e, &(s, d, _)) in fx.events.iter().zip(&b) {
+                assert!(
+                    (e.start_s - s).abs() <= 0.3 && (e.end_s - (s + d)).abs() <= 0.4,
+                    "offset {offset}: event {e:?} vs burst at {s} for {d}"
+                );
+                assert!(e.above_bed_lu > 15.0, "{e:?}");
+            }
+            // The bed tracks the noise level, not the bursts.
+            let bed = fx.bed.lufs[30].unwrap();
+            // (The median momentary loudness of the last 10 s, where only the bed plays; at -65 dBFS
+            // it is under the -70 LUFS gate, so not an integrated loudness.)
+            let mut tail: Vec<f64> = (500..600).filter_map(|i| t.momentary_lufs(i)).collect();
+            tail.sort_unstable_by(f64::total_cmp);
+            let bed_ref = tail[tail.len() / 2];
+            assert!((bed - bed_ref).abs() < 1.5, "bed {bed} vs {bed_ref}");
+            // A bed that runs throughout is activity, not noise.
+            assert_eq!(fx.noise_floor_lufs, None);
+            assert_eq!(fx.activity.len(), 1, "{:?}", fx.activity);
+        }
+    }
+
+    #[test]
+    fn activity_is_above_the_stems_own_noise_floor() {
+        // A stem of faint noise (-95 dBFS) with two sounds; silence is not activity either.
+        let t = fx_trace(
+            40.0,
+            -95.0,
+            &[(5.0, 8.0, -30.0), (20.0, 6.0, -35.0)],
+            &[(30.0, 40.0)],
+        );
+        let fx = detect(&FeatureTrack::default(), &t);
+        assert!(fx.noise_floor_lufs.is_some());
+        assert_eq!(fx.activity.len(), 2, "{:?}", fx.activity);
+        let a = &fx.activity[0];
+        assert!(
+            (a.start_s - 5.0).abs() < 0.3 && (a.end_s - 13.0).abs() < 0.3,
+            "{a:?}"
+        );
+        let b = &fx.activity[1];
+        assert!(
+            (b.start_s - 20.0).abs() < 0.3 && (b.end_s - 26.0).abs() < 0.3,
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn a_peaky_sound_that_adds_little_loudness_is_an_event_by_its_peaks() {
+        // Clicks near full scale every 100 ms for 1 s over a -30 dBFS bed: their energy stays
+        // under the bed's, their peaks are 29 dB above its peaks.
+        let rate = 16_000usize;
+        let mut noise = Noise(3);
+        let x: Vec<f32> = (0..rate * 40)
+            .map(|i| {
+                let click = (20 * rate..21 * rate).contains(&i) && i % (rate / 10) == 0;
+                db(-30.0) * noise.next() + if click { 0.9 } else { 0.0 }
+            })
+            .collect();
+        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate as u32, false).unwrap();
+        m.push(&x).unwrap();
+        let t = m.finish();
+        let fx = detect(&FeatureTrack::default(), &t);
+        assert_eq!(fx.events.len(), 1, "{:?}", fx.events);
+        let e = &fx.events[0];
+        assert!(
+            e.start_s <= 20.1 && e.end_s >= 20.9 && e.end_s <= 21.5,
+            "{e:?}"
+        );
+        assert!(
+            e.above_bed_lu < 10.0,
+            "by its peaks, not its loudness: {e:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_or_silent_stem_has_nothing() {
+        let t = fx_trace(5.0, -200.0, &[], &[(0.0, 5.0)]);
+        assert_eq!(
+            detect(&FeatureTrack::default(), &t),
+            EffectsActivity::default()
+        );
+        assert_eq!(
+            detect(&FeatureTrack::default(), &LoudnessTrace::default()),
+            EffectsActivity::default()
+        );
+    }
 }

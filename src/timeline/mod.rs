@@ -1,5 +1,15 @@
 //! Timeline: what happens when, in seconds from the start of the reel: music cues, vocal segments,
 //! dialogue, effects events, source music and scenes. Detectors produce these; reports print them.
+//!
+//! Submodules: [`timecode`] (SMPTE labels), [`scenes`] (automatic segmentation), [`scene_file`]
+//! (given scene lists), [`scene_analysis`] (what happens in each scene), [`spans`] (span-set
+//! operations).
+
+pub mod scene_analysis;
+pub mod scene_file;
+pub mod scenes;
+pub mod spans;
+pub mod timecode;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,632 @@
+//! Scenes: automatic segmentation from the stems, or the scenes of a given file.
+//!
+//! # Method
+//! A scene cut shows on the stems as a change of the *background*: the effects ambience bed (its level
+//! and spectral character) is cut with the picture, and the dialogue noise floor (room tone, hum,
+//! rumble) changes with the location. Lines, spot effects and music come and go inside a scene and are
+//! what the method has to ignore; music cues run across cuts, so music is not used as evidence.
+//!
+//! 1. **Background descriptors**, each taken on both sides of every point of a 0.25 s grid from the
+//!    10 ms frames of the 3 s just before and just after it (so that at a cut both sides are pure),
+//!    with low percentiles so that foreground sounds under about 2 s (a line, a door, a bird call)
+//!    do not move them: FX bed level (20th percentile of frame RMS, dB), FX bed centroid (log2 Hz)
+//!    and flatness (medians over the quieter half of the frames), the DX noise floor (10th
+//!    percentile of frame RMS, dB) and its colour (centroid over the quietest fifth), the FX
+//!    texture-window features, and, when the FX frames are missing, the FX momentary loudness (20th
+//!    percentile). Digitally silent cells carry no value.
+//! 2. **Novelty** at each grid point t: for each descriptor, the difference between the mean of its
+//!    before-values over (t-W, t] and of its after-values over [t, t+W), divided by the pooled standard deviation inside the two windows (a
+//!    t-statistic, so steady backgrounds give sharp peaks, busy ones need a bigger change, and an
+//!    absolute level shift of the whole reel changes nothing). Per group (FX level, FX spectrum, DX
+//!    floor, FX texture) the root-mean-square of the capped statistics; the novelty is the Euclidean
+//!    norm over the groups. Means (not medians) make a cut a triangular peak centred on it.
+//! 3. **Peaks** above [`SegmentConfig::threshold`], taken greedily from the highest, at least
+//!    [`SegmentConfig::min_scene_s`] from each other and from the reel's ends.
+//! 4. **Dialogue**: a boundary that falls inside a dialogue line moves to the line's nearer edge when
+//!    that is within [`SegmentConfig::dialogue_snap_s`] (cuts are rarely made mid-word).
+
+use serde::Serialize;
+
+use super::Span;
+use super::scene_file::SceneFile;
+use super::timecode::FrameRate;
+use crate::features::{FeatureTrack, FrameSummary};
+use crate::loudness::LoudnessTrace;
+
+/// Settings of the automatic segmentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentConfig {
+    /// Grid step of the novelty curve, s.
+    pub grid_s: f64,
+    /// Half-width W of the windows compared at each grid point, s.
+    pub window_s: f64,
+    /// Shortest scene, s; also the closest a boundary may come to the reel's ends.
+    pub min_scene_s: f64,
+    /// Novelty a boundary needs (pooled-deviation units).
+    pub threshold: f64,
+    /// How far a boundary inside a dialogue line may move to the line's edge, s.
+    pub dialogue_snap_s: f64,
+}
+
+impl Default for SegmentConfig {
+    fn default() -> Self {
+        SegmentConfig {
+            grid_s: 0.25,
+            window_s: 8.0,
+            min_scene_s: 15.0,
+            threshold: 4.0,
+            dialogue_snap_s: 1.0,
+        }
+    }
+}
+
+/// How the scenes of a report are found.
+#[derive(Debug, Clone, Default)]
+pub struct SceneOptions {
+    /// Frame rate of the timecodes written and read.
+    pub fps: FrameRate,
+    /// Scenes given by the user; `None` to segment automatically.
+    pub file: Option<SceneFile>,
+    pub segment: SegmentConfig,
+}
+
+/// What the segmentation reads of one stem.
+#[derive(Debug, Clone, Copy)]
+pub struct StemInput<'a> {
+    pub features: &'a FeatureTrack,
+    pub loudness: &'a LoudnessTrace,
+}
+
+/// A scene boundary found by the segmentation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Boundary {
+    pub time_s: f64,
+    /// Novelty at the boundary (pooled-deviation units; higher is surer).
+    pub score: f64,
+}
+
+/// Statistics are capped so that one perfectly steady descriptor cannot decide alone.
+const STAT_CAP: f64 = 12.0;
+/// Cells at or below this RMS are digital silence, dB.
+const SILENCE_DB: f32 = -100.0;
+
+/// One background descriptor on the grid, seen from each side of every grid point: `left[i]` from
+/// the audio just before grid point i, `right[i]` from the audio just after it, so that at a cut both
+/// sides are pure. `floor` is the smallest difference that can matter, in the descriptor's unit (so
+/// that a perfectly steady signal does not divide by zero).
+struct Descriptor {
+    group: usize,
+    floor: f64,
+    left: Vec<Option<f64>>,
+    right: Vec<Option<f64>>,
+}
+
+impl Descriptor {
+    fn new(group: usize, floor: f64, n: usize) -> Descriptor {
+        Descriptor {
+            group,
+            floor,
+            left: Vec::with_capacity(n),
+            right: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// Seconds of audio each side of a grid point that one background value is taken from: long enough
+/// that a foreground sound shorter than about 2 s cannot reach the low percentiles.
+const CELL_S: f64 = 3.0;
+
+fn percentile(values: &mut [f32], q: f64) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    let k = ((values.len() - 1) as f64 * q).round() as usize;
+    let (_, v, _) = values.select_nth_unstable_by(k, f32::total_cmp);
+    Some(*v)
+}
+
+fn frame_range(track: &FeatureTrack, start_s: f64, end_s: f64) -> std::ops::Range<usize> {
+    let hop = if track.frame_hop_s > 0.0 {
+        track.frame_hop_s
+    } else {
+        0.01
+    };
+    let a = (start_s / hop).floor().max(0.0) as usize;
+    let b = ((end_s / hop).ceil().max(0.0) as usize).min(track.frames.len());
+    a.min(b)..b
+}
+
+const G_FX_LEVEL: usize = 0;
+const G_FX_SPECTRUM: usize = 1;
+const G_DX_FLOOR: usize = 2;
+const G_FX_TEXTURE: usize = 3;
+const GROUPS: usize = 4;
+
+/// Reusable buffers for the per-cell percentiles.
+#[derive(Default)]
+struct Scratch {
+    rms: Vec<f32>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// FX bed level (20th percentile of frame RMS), centroid and flatness (medians over the quieter
+/// half of the frames) of one cell.
+fn fx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 3] {
+    s.rms.clear();
+    s.rms.extend(frames.iter().map(|f| f.rms_db));
+    let (Some(median), Some(bed)) = (percentile(&mut s.rms, 0.5), percentile(&mut s.rms, 0.2))
+    else {
+        return [None; 3];
+    };
+    if bed <= SILENCE_DB {
+        return [None; 3];
+    }
+    s.a.clear();
+    s.b.clear();
+    for f in frames.iter().filter(|f| f.rms_db <= median) {
+        s.a.push(f.centroid_hz.max(1.0).log2());
+        s.b.push(f.flatness);
+    }
+    [
+        Some(f64::from(bed)),
+        percentile(&mut s.a, 0.5).map(f64::from),
+        percentile(&mut s.b, 0.5).map(f64::from),
+    ]
+}
+
+/// DX noise floor (10th percentile of frame RMS) and its colour (median centroid of the quietest
+/// fifth of the frames) of one cell.
+fn dx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 2] {
+    s.rms.clear();
+    s.rms.extend(frames.iter().map(|f| f.rms_db));
+    let (Some(floor), Some(fifth)) = (percentile(&mut s.rms, 0.1), percentile(&mut s.rms, 0.2))
+    else {
+        return [None; 2];
+    };
+    if floor <= SILENCE_DB {
+        return [None; 2];
+    }
+    s.a.clear();
+    s.a.extend(
+        frames
+            .iter()
+            .filter(|f| f.rms_db <= fifth)
+            .map(|f| f.centroid_hz.max(1.0).log2()),
+    );
+    [
+        Some(f64::from(floor)),
+        percentile(&mut s.a, 0.5).map(f64::from),
+    ]
+}
+
+/// Descriptors of `N` values per cell, each side of every grid point.
+fn frame_descriptors<const N: usize>(
+    track: &FeatureTrack,
+    grid: &[f64],
+    spec: [(usize, f64); N],
+    cell: fn(&[FrameSummary], &mut Scratch) -> [Option<f64>; N],
+    out: &mut Vec<Descriptor>,
+) {
+    let mut ds: Vec<Descriptor> = spec
+        .iter()
+        .map(|&(g, floor)| Descriptor::new(g, floor, grid.len()))
+        .collect();
+    let mut scratch = Scratch::default();
+    for &t in grid {
+        let left = cell(
+            &track.frames[frame_range(track, t - CELL_S, t)],
+            &mut scratch,
+        );
+        let right = cell(
+            &track.frames[frame_range(track, t, t + CELL_S)],
+            &mut scratch,
+        );
+        for (k, d) in ds.iter_mut().enumerate() {
+            d.left.push(left[k]);
+            d.right.push(right[k]);
+        }
+    }
+    out.extend(ds);
+}
+
+/// FX bed level from the loudness trace when the feature frames are missing.
+fn fx_loudness_descriptor(trace: &LoudnessTrace, grid: &[f64], out: &mut Vec<Descriptor>) {
+    let step = if trace.step_s > 0.0 {
+        trace.step_s
+    } else {
+        0.1
+    };
+    let mut cell = Vec::new();
+    let mut bed = |a_s: f64, b_s: f64| {
+        let a = (a_s / step).floor().max(0.0) as usize;
+        let b = ((b_s / step).ceil().max(0.0) as usize).min(trace.momentary.len());
+        cell.clear();
+        cell.extend(
+            trace.momentary[a.min(b)..b]
+                .iter()
+                .map(|&e| 10.0 * e.max(1e-12).log10()),
+        );
+        percentile(&mut cell, 0.2)
+            .filter(|&v| v > SILENCE_DB)
+            .map(f64::from)
+    };
+    let mut d = Descriptor::new(G_FX_LEVEL, 0.5, grid.len());
+    for &t in grid {
+        d.left.push(bed(t - CELL_S, t));
+        d.right.push(bed(t, t + CELL_S));
+    }
+    out.push(d);
+}
+
+/// FX texture-window features: the last window ending by the grid point, the first starting at it.
+fn texture_descriptors(fx: &StemInput, grid: &[f64], out: &mut Vec<Descriptor>) {
+    let windows = &fx.features.windows;
+    let dims = windows.first().map_or(0, |w| w.values.len());
+    if dims == 0 {
+        return;
+    }
+    let hop = if fx.features.texture_hop_s > 0.0 {
+        fx.features.texture_hop_s
+    } else {
+        0.25
+    };
+    let len = fx.features.texture_len_s;
+    let value = |k: f64, d: usize| {
+        (k >= 0.0)
+            .then(|| windows.get(k as usize))
+            .flatten()
+            .and_then(|w| w.values.get(d))
+            .map(|&v| f64::from(v))
+            .filter(|v| v.is_finite())
+    };
+    for d in 0..dims {
+        let mut desc = Descriptor::new(G_FX_TEXTURE, 0.0, grid.len());
+        for &t in grid {
+            desc.left.push(value(((t - len) / hop + 1e-9).floor(), d));
+            desc.right.push(value((t / hop - 1e-9).ceil(), d));
+        }
+        // A texture feature's unit is unknown here: its floor is a twentieth of its spread.
+        let present: Vec<f64> = desc.right.iter().flatten().copied().collect();
+        let n = present.len().max(1) as f64;
+        let mean = present.iter().sum::<f64>() / n;
+        let sd = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        desc.floor = (sd * 0.05).max(1e-6);
+        out.push(desc);
+    }
+}
+
+/// Prefix sums of a descriptor: count, sum and sum of squares of the present values.
+struct Prefix {
+    n: Vec<f64>,
+    s: Vec<f64>,
+    q: Vec<f64>,
+}
+
+impl Prefix {
+    fn new(values: &[Option<f64>]) -> Prefix {
+        let mut p = Prefix {
+            n: vec![0.0; values.len() + 1],
+            s: vec![0.0; values.len() + 1],
+            q: vec![0.0; values.len() + 1],
+        };
+        for (i, v) in values.iter().enumerate() {
+            let (dn, ds, dq) = v.map_or((0.0, 0.0, 0.0), |v| (1.0, v, v * v));
+            p.n[i + 1] = p.n[i] + dn;
+            p.s[i + 1] = p.s[i] + ds;
+            p.q[i + 1] = p.q[i] + dq;
+        }
+        p
+    }
+
+    /// (count, mean, variance) over `[a, b)`.
+    fn stats(&self, a: usize, b: usize) -> (f64, f64, f64) {
+        let n = self.n[b] - self.n[a];
+        if n < 1.0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let mean = (self.s[b] - self.s[a]) / n;
+        let var = ((self.q[b] - self.q[a]) / n - mean * mean).max(0.0);
+        (n, mean, var)
+    }
+}
+
+/// The novelty curve on `grid` from the descriptors.
+fn novelty(descriptors: &[Descriptor], grid_len: usize, w: usize) -> Vec<f64> {
+    let prefixes: Vec<(Prefix, Prefix)> = descriptors
+        .iter()
+        .map(|d| (Prefix::new(&d.left), Prefix::new(&d.right)))
+        .collect();
+    let mut out = vec![0.0; grid_len];
+    let mut group_sum = [0.0f64; GROUPS];
+    let mut group_n = [0usize; GROUPS];
+    for (i, slot) in out.iter_mut().enumerate() {
+        if i < w || i + w > grid_len {
+            continue;
+        }
+        group_sum.fill(0.0);
+        group_n.fill(0);
+        for (d, (pl, pr)) in descriptors.iter().zip(&prefixes) {
+            // Left: values from before each of the grid points (i - w, i]; right: from after [i, i + w).
+            let (nl, ml, vl) = pl.stats(i + 1 - w, i + 1);
+            let (nr, mr, vr) = pr.stats(i, i + w);
+            // Both sides need half their window present (silence or a missing stem says nothing).
+            if nl < w as f64 / 2.0 || nr < w as f64 / 2.0 {
+                continue;
+            }
+            let pooled = ((vl + vr) / 2.0 + d.floor * d.floor).sqrt();
+            let t = ((ml - mr).abs() / pooled).min(STAT_CAP);
+            group_sum[d.group] += t * t;
+            group_n[d.group] += 1;
+        }
+        *slot = group_sum
+            .iter()
+            .zip(&group_n)
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| s / *n as f64)
+            .sum::<f64>()
+            .sqrt();
+    }
+    out
+}
+
+/// Finds scene boundaries (internal cuts, in seconds from the start of the reel).
+pub fn segment(
+    fx: Option<StemInput>,
+    dx: Option<StemInput>,
+    dialogue: &[Span],
+    duration_s: f64,
+    config: &SegmentConfig,
+) -> Vec<Boundary> {
+    let step = config.grid_s.max(0.01);
+    let n = (duration_s / step).floor().max(0.0) as usize;
+    if n == 0 {
+        return Vec::new();
+    }
+    let grid: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
+    let mut descriptors = Vec::new();
+    if let Some(fx) = &fx {
+        if fx.features.frames.is_empty() {
+            fx_loudness_descriptor(fx.loudness, &grid, &mut descriptors);
+        } else {
+            let spec = [
+                (G_FX_LEVEL, 0.5),
+                (G_FX_SPECTRUM, 0.05),
+                (G_FX_SPECTRUM, 0.01),
+            ];
+            frame_descriptors(fx.features, &grid, spec, fx_cell, &mut descriptors);
+        }
+        texture_descriptors(fx, &grid, &mut descriptors);
+    }
+    if let Some(dx) = &dx
+        && !dx.features.frames.is_empty()
+    {
+        let spec = [(G_DX_FLOOR, 0.5), (G_DX_FLOOR, 0.05)];
+        frame_descriptors(dx.features, &grid, spec, dx_cell, &mut descriptors);
+    }
+    if descriptors.is_empty() {
+        return Vec::new();
+    }
+    let w = ((config.window_s.min(config.min_scene_s / 2.0) / step).round() as usize).max(2);
+    let curve = novelty(&descriptors, n, w);
+    pick_peaks(&curve, step, duration_s, dialogue, config)
+}
+
+fn pick_peaks(
+    curve: &[f64],
+    step: f64,
+    duration_s: f64,
+    dialogue: &[Span],
+    config: &SegmentConfig,
+) -> Vec<Boundary> {
+    let mut candidates: Vec<(usize, f64)> = curve
+        .iter()
+        .enumerate()
+        .filter(|&(i, &v)| {
+            v >= config.threshold
+                && (i == 0 || curve[i - 1] <= v)
+                && curve.get(i + 1).is_none_or(|&next| next < v)
+        })
+        .map(|(i, &v)| (i, v))
+        .collect();
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let edge = config.min_scene_s.min(duration_s / 2.0);
+    let mut chosen: Vec<Boundary> = Vec::new();
+    for (i, score) in candidates {
+        let t = snap_out_of_dialogue(i as f64 * step, dialogue, config.dialogue_snap_s);
+        if t < edge || t > duration_s - edge {
+            continue;
+        }
+        if chosen
+            .iter()
+            .all(|b| (b.time_s - t).abs() >= config.min_scene_s)
+        {
+            chosen.push(Boundary { time_s: t, score });
+        }
+    }
+    chosen.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    chosen
+}
+
+fn snap_out_of_dialogue(t: f64, dialogue: &[Span], max_move_s: f64) -> f64 {
+    match dialogue.iter().find(|s| s.start_s < t && t < s.end_s) {
+        Some(s) => {
+            let (to_start, to_end) = (t - s.start_s, s.end_s - t);
+            if to_start <= to_end && to_start <= max_move_s {
+                s.start_s
+            } else if to_end < to_start && to_end <= max_move_s {
+                s.end_s
+            } else {
+                t
+            }
+        }
+        None => t,
+    }
+}
+
+/// Scenes (as spans) between consecutive boundaries.
+pub fn scenes_from_boundaries(boundaries: &[Boundary], duration_s: f64) -> Vec<Span> {
+    let mut edges = vec![0.0];
+    edges.extend(boundaries.iter().map(|b| b.time_s));
+    edges.push(duration_s);
+    edges.windows(2).map(|w| Span::new(w[0], w[1])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random sequence in [0, 1) (xorshift), for test noise.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> f32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 40) as f32 / (1u64 << 24) as f32
+        }
+    }
+
+    /// Frames of a stem whose background changes level and colour per scene, with spot sounds.
+    fn track(
+        scenes: &[(f64, f32, f32)],
+        duration_s: f64,
+        offset_db: f32,
+        seed: u64,
+    ) -> FeatureTrack {
+        let mut rng = Rng(seed);
+        let n = (duration_s / 0.01) as usize;
+        let frames = (0..n)
+            .map(|i| {
+                let t = i as f64 * 0.01;
+                let (_, level, centroid) = *scenes.iter().rev().find(|s| s.0 <= t).unwrap();
+                // Every ~7 s a 1.5 s spot sound 20 dB up.
+                let spot = (t % 7.0) < 1.5 && (t / 7.0) as u32 % 2 == 1;
+                let rms =
+                    level + offset_db + 3.0 * (rng.next() - 0.5) + if spot { 20.0 } else { 0.0 };
+                FrameSummary {
+                    rms_db: rms,
+                    centroid_hz: centroid
+                        * (1.0 + 0.2 * (rng.next() - 0.5))
+                        * if spot { 2.0 } else { 1.0 },
+                    flatness: 0.4 + 0.1 * rng.next(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        FeatureTrack {
+            frame_hop_s: 0.01,
+            texture_len_s: 1.0,
+            texture_hop_s: 0.25,
+            frames,
+            windows: Vec::new(),
+        }
+    }
+
+    const CUTS: [(f64, f32, f32); 5] = [
+        (0.0, -40.0, 900.0),
+        (47.3, -36.0, 600.0),
+        (98.8, -37.5, 1500.0),
+        (152.1, -33.0, 1400.0),
+        (201.6, -39.0, 700.0),
+    ];
+
+    fn find(offset_db: f32) -> Vec<Boundary> {
+        let fx = track(&CUTS, 250.0, offset_db, 7);
+        let loud = LoudnessTrace::default();
+        segment(
+            Some(StemInput {
+                features: &fx,
+                loudness: &loud,
+            }),
+            None,
+            &[],
+            250.0,
+            &SegmentConfig::default(),
+        )
+    }
+
+    #[test]
+    fn ambience_changes_are_found_within_two_seconds() {
+        let found = find(0.0);
+        assert_eq!(found.len(), 4, "{found:?}");
+        for (b, cut) in found.iter().zip(&CUTS[1..]) {
+            assert!((b.time_s - cut.0).abs() <= 2.0, "{found:?}");
+        }
+    }
+
+    #[test]
+    fn segmentation_does_not_depend_on_absolute_level() {
+        let a = find(0.0);
+        let b = find(-25.0);
+        assert!(!a.is_empty());
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.time_s - y.time_s).abs() < 0.3, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_steady_scene_with_spot_sounds_has_no_boundary() {
+        let fx = track(&[(0.0, -38.0, 800.0)], 200.0, 0.0, 3);
+        let loud = LoudnessTrace::default();
+        let found = segment(
+            Some(StemInput {
+                features: &fx,
+                loudness: &loud,
+            }),
+            None,
+            &[],
+            200.0,
+            &SegmentConfig::default(),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn dx_noise_floor_alone_marks_the_cut() {
+        let fx = track(&[(0.0, -38.0, 800.0)], 120.0, 0.0, 5);
+        let dx = track(&[(0.0, -50.0, 1200.0), (61.0, -45.0, 400.0)], 120.0, 0.0, 9);
+        let loud = LoudnessTrace::default();
+        let found = segment(
+            Some(StemInput {
+                features: &fx,
+                loudness: &loud,
+            }),
+            Some(StemInput {
+                features: &dx,
+                loudness: &loud,
+            }),
+            &[],
+            120.0,
+            &SegmentConfig::default(),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!((found[0].time_s - 61.0).abs() <= 2.0, "{found:?}");
+    }
+
+    #[test]
+    fn a_boundary_inside_a_line_moves_to_its_edge() {
+        assert_eq!(
+            snap_out_of_dialogue(10.5, &[Span::new(10.0, 14.0)], 1.0),
+            10.0
+        );
+        assert_eq!(
+            snap_out_of_dialogue(13.5, &[Span::new(10.0, 14.0)], 1.0),
+            14.0
+        );
+        assert_eq!(
+            snap_out_of_dialogue(12.0, &[Span::new(10.0, 14.0)], 1.0),
+            12.0
+        );
+    }
+
+    #[test]
+    fn no_stems_or_empty_reels_give_no_boundaries() {
+        assert!(segment(None, None, &[], 100.0, &SegmentConfig::default()).is_empty());
+        assert_eq!(
+            scenes_from_boundaries(&[], 10.0),
+            vec![Span::new(0.0, 10.0)]
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTML report as a browser sees it: headless Chromium loads the page written by
+//! `report::write_all` and its DOM holds every cue and every scene. Skipped (with a message) when
+//! Chromium is not installed.
+
+use std::path::Path;
+use std::process::Command;
+
+use stemscope::report::synthetic::synthetic_report;
+use stemscope::report::{ReportOptions, write_all};
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+fn dump_dom(browser: &str, page: &Path, profile: &Path) -> String {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn browser_dom_of_a_two_hour_report_lists_every_cue_and_scene() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let report = synthetic_report(7200.0, 60, 80, 11);
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_all(&report, dir.path(), &ReportOptions::default()).unwrap();
+    let page = paths.iter().find(|p| p.ends_with("report.html")).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let dom = dump_dom(browser, page, profile.path());
+    // The cue sheet table in the DOM: one row per cue, 1M1 style (reel R1).
+    for c in &report.cues {
+        assert!(
+            dom.contains(&format!("<td>1M{}</td>", c.number)),
+            "cue 1M{} missing",
+            c.number
+        );
+    }
+    for s in &report.scenes {
+        let name = s.name.as_deref().unwrap().replace('&', "&amp;");
+        assert!(dom.contains(&name), "scene {name} missing");
+    }
+    // Ten-minute rows for a two-hour reel.
+    assert_eq!(dom.matches("<svg").count(), 12);
+}
+
+/// Writes preview pages (a 5-minute reel and a 2-hour film) into `$STEMSCOPE_PREVIEW_DIR` for a person
+/// to look at; does nothing when the variable is unset.
+#[test]
+fn preview_pages_are_written_on_request() {
+    let Some(dir) = std::env::var_os("STEMSCOPE_PREVIEW_DIR") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    for (name, report) in [
+        ("short", synthetic_report(300.0, 5, 7, 5)),
+        ("long", synthetic_report(7200.0, 60, 80, 11)),
+    ] {
+        write_all(&report, &dir.join(name), &ReportOptions::default()).unwrap();
+    }
+}
