@@ -7,13 +7,68 @@
 //! ```
 //! `default` is FeatureConfig::default() (16 kHz, 1024/160, 64 mel); `librosa` is librosa's
 //! defaults (22.05 kHz, 2048/512, 128 mel, 20 MFCC) for an equal-frame-count comparison.
+//!
+//! End to end (decode + downmix/resample + features, streaming in 0.5 s blocks, as the pipeline):
+//! ```text
+//! cargo run --release --example feature_speed -- --e2e FILE.wav [repeats]
+//! ```
 
 use std::time::Instant;
 
+use stemscope::condition::Conditioner;
+use stemscope::decode::{self, BlockReader};
+use stemscope::discover::StemKind;
 use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
+
+fn end_to_end(path: &str, repeats: usize) -> anyhow::Result<()> {
+    let mut best = f64::INFINITY;
+    let (mut audio_s, mut frames, mut channels) = (0.0, 0, 0);
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let src = decode::open(path.as_ref())?;
+        let info = src.info().clone();
+        channels = info.channel_count();
+        let mut reader = BlockReader::new(src);
+        let mut cond = Conditioner::new(StemKind::Music, &info.channels, info.sample_rate)?;
+        let mut ex = FeatureExtractor::new(FeatureConfig::default());
+        let mut track = FeatureTrack::default();
+        let (mut block, mut mono) = (Vec::new(), Vec::new());
+        let mut read = 0u64;
+        loop {
+            let n = reader.read_block(&mut block, info.sample_rate as usize / 2)?;
+            if n == 0 {
+                break;
+            }
+            read += n as u64;
+            mono.clear();
+            cond.push(&block, &mut mono)?;
+            ex.push(&mono, &mut track);
+        }
+        mono.clear();
+        cond.finish(&mut mono)?;
+        ex.push(&mono, &mut track);
+        ex.finish(&mut track);
+        best = best.min(started.elapsed().as_secs_f64());
+        audio_s = read as f64 / f64::from(info.sample_rate);
+        frames = track.frames.len();
+    }
+    println!(
+        "{path}: end to end (decode + condition + features), {channels} ch, {audio_s:.1} s of audio, \
+         {frames} frames, {} rayon threads: best of {repeats} {best:.3} s = {:.0}x real time",
+        rayon::current_num_threads(),
+        audio_s / best
+    );
+    Ok(())
+}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--e2e") {
+        let path = args
+            .get(2)
+            .ok_or_else(|| anyhow::anyhow!("usage: --e2e FILE [repeats]"))?;
+        return end_to_end(path, args.get(3).map_or(Ok(3), |s| s.parse())?);
+    }
     let path = args
         .get(1)
         .ok_or_else(|| anyhow::anyhow!("usage: FILE.wav [default|librosa] [repeats]"))?;
