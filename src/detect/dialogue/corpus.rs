@@ -544,9 +544,17 @@ impl FrameCounts {
     }
 }
 
-/// The corpus folder next to the crate (`../shared/corpus`), when present.
+/// The corpus folder: `../shared/corpus` from the crate root, or `../../shared/corpus` from a
+/// worktree one level deeper; the first that exists.
 pub fn default_corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let near = root.join("../shared/corpus");
+    let far = root.join("../../shared/corpus");
+    if !near.exists() && far.exists() {
+        far
+    } else {
+        near
+    }
 }
 
 #[cfg(test)]
