@@ -14,7 +14,7 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
-use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StartTimecode, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -88,8 +88,13 @@ struct StemWorker {
 }
 
 impl StemWorker {
-    fn open(kind: StemKind, files: &[PathBuf], opts: &AnalyzeOptions) -> crate::Result<StemWorker> {
-        let source = crate::decode::open_stem(files)?;
+    fn open(
+        set: &StemSet,
+        kind: StemKind,
+        files: &[PathBuf],
+        opts: &AnalyzeOptions,
+    ) -> crate::Result<StemWorker> {
+        let source = crate::decode::open_set_stem(set, kind)?;
         let info = source.info().clone();
         Ok(StemWorker {
             kind,
@@ -97,12 +102,9 @@ impl StemWorker {
             reader: BlockReader::new(source),
             conditioner: Conditioner::new(kind, &info.channels, info.sample_rate)?,
             extractor: FeatureExtractor::new(opts.features.clone()),
-            // True peak always on the printmaster: it is the deliverable whose peaks matter.
-            meter: LoudnessMeter::new(
-                &info.channels,
-                info.sample_rate,
-                opts.true_peak || kind == StemKind::Printmaster,
-            )?,
+            // True peak only when asked, printmaster included: at ~100x real time per 5.1 stem it
+            // alone would eat the whole speed budget (see docs/schema/loudness.md).
+            meter: LoudnessMeter::new(&info.channels, info.sample_rate, opts.true_peak)?,
             track: FeatureTrack::default(),
             block: Vec::new(),
             analysis_block: Vec::new(),
@@ -163,7 +165,7 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
     let mut workers = set
         .stems
         .par_iter()
-        .map(|s| StemWorker::open(s.kind, &s.paths, opts))
+        .map(|s| StemWorker::open(set, s.kind, &s.paths, opts))
         .collect::<crate::Result<Vec<_>>>()?;
     let layouts: Vec<_> = workers
         .iter()
@@ -246,20 +248,24 @@ fn check_set(title: &TitleAnalysis) -> Vec<String> {
                     other.duration_s()
                 ));
             }
-            if other
-                .info
-                .time_reference
-                .map(|t| t as f64 / other.info.sample_rate as f64)
-                != first
-                    .info
+            let start = |a: &StemAnalysis| {
+                a.info
                     .time_reference
-                    .map(|t| t as f64 / first.info.sample_rate as f64)
-            {
-                w.push(format!(
-                    "start timecodes differ between {} and {}",
+                    .map(|t| t as f64 / f64::from(a.info.sample_rate.max(1)))
+            };
+            match (start(first), start(other)) {
+                // Half a millisecond: well under a frame, above rounding between rates.
+                (Some(a), Some(b)) if (a - b).abs() > 0.0005 => w.push(format!(
+                    "start timecodes differ: {} starts at {a:.3} s, {} at {b:.3} s after midnight",
                     first.kind.name(),
                     other.kind.name()
-                ));
+                )),
+                (Some(_), None) | (None, Some(_)) => w.push(format!(
+                    "start timecodes differ: only one of {} and {} has a BWF time reference",
+                    first.kind.name(),
+                    other.kind.name()
+                )),
+                _ => {}
             }
         }
     }
@@ -367,7 +373,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         title: set.title.clone(),
         reel: set.reel.clone(),
         duration_s,
-        start_timecode: None,
+        start_timecode: start_timecode(title),
         stems,
         mix,
         cues,
@@ -389,6 +395,26 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     };
     crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
     report
+}
+
+/// The reel's start from the first stem with a BWF time reference, as non-drop 24 fps timecode.
+fn start_timecode(title: &TitleAnalysis) -> Option<StartTimecode> {
+    let a = title
+        .stems
+        .values()
+        .find(|a| a.info.time_reference.is_some())?;
+    let samples = a.info.time_reference?;
+    let rate = a.info.sample_rate.max(1);
+    let seconds = samples as f64 / f64::from(rate);
+    let frames = (samples as u128 * 24 / u128::from(rate)) as u64;
+    let (ff, s) = (frames % 24, frames / 24);
+    Some(StartTimecode {
+        samples_since_midnight: samples,
+        sample_rate: rate,
+        seconds,
+        timecode: format!("{:02}:{:02}:{:02}:{ff:02}", s / 3600, s / 60 % 60, s % 60),
+        fps: "24".into(),
+    })
 }
 
 /// Spans where `a` and `b` overlap.

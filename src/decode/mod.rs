@@ -7,12 +7,15 @@
 //! are zipped into one multichannel source by [`multi`].
 
 pub mod compressed;
+pub mod concat;
 pub mod multi;
 pub mod riff;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use crate::discover::{StemKind, StemSet};
 
 /// Hard limits against malicious or broken streams.
 pub mod limits {
@@ -23,6 +26,8 @@ pub mod limits {
     pub const MAX_SAMPLE_RATE: u32 = 768_000;
     /// Largest chunk (other than `data`) that the walker will read into memory.
     pub const MAX_METADATA_CHUNK: u64 = 16 * 1024 * 1024;
+    /// Most files zipped into one stem (one per channel) or joined reels.
+    pub const MAX_FILES_PER_STEM: usize = 64;
 }
 
 /// What a channel carries, as far as the file tells.
@@ -104,23 +109,101 @@ pub enum DecodeError {
     Stream(String),
 }
 
-/// Opens one audio file of any supported format.
+/// The default roles for a file that does not name its channels: mono, stereo, and the SMPTE/ITU
+/// film orders L R C LFE Ls Rs (5.1) and L R C LFE Ls Rs Lrs Rrs (7.1).
+pub fn default_roles(channels: usize) -> Vec<ChannelRole> {
+    use ChannelRole::*;
+    match channels {
+        1 => vec![Mono],
+        2 => vec![Left, Right],
+        6 => vec![Left, Right, Centre, Lfe, LeftSurround, RightSurround],
+        8 => vec![
+            Left,
+            Right,
+            Centre,
+            Lfe,
+            LeftSurround,
+            RightSurround,
+            LeftRearSurround,
+            RightRearSurround,
+        ],
+        n => vec![Unknown; n],
+    }
+}
+
+/// Opens one audio file of any supported format: RIFF-family PCM on the fast path, everything else
+/// through symphonia.
 pub fn open(path: &Path) -> Result<Box<dyn AudioSource>, DecodeError> {
-    let _ = path;
-    Err(DecodeError::Unsupported(
-        "decoder not implemented yet".into(),
-    ))
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(DecodeError::NotAudio("a folder, not a file".into()));
+    }
+    let mut head = [0u8; 12];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    drop(file);
+    if got == 0 {
+        return Err(DecodeError::Empty);
+    }
+    if riff::is_riff_wave(&head[..got]) {
+        return Ok(Box::new(riff::WavSource::open(path)?));
+    }
+    if got >= 4 && &head[..4] == b"riff" {
+        return Err(DecodeError::Unsupported(
+            "Sony Wave64 (.w64); convert it to RF64 or WAV".into(),
+        ));
+    }
+    Ok(Box::new(compressed::SymphoniaSource::open(path)?))
+}
+
+/// Decodes an in-memory file through the same dispatch as [`open`] (`ext` hints the format).
+pub fn open_bytes(bytes: Vec<u8>, ext: Option<&str>) -> Result<Box<dyn AudioSource>, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if riff::is_riff_wave(&bytes[..bytes.len().min(12)]) {
+        let len = bytes.len() as u64;
+        return Ok(Box::new(riff::WavSource::new(
+            std::io::Cursor::new(bytes),
+            len,
+        )?));
+    }
+    Ok(Box::new(compressed::SymphoniaSource::from_bytes(
+        bytes, ext,
+    )?))
 }
 
 /// Opens a stem: one file, or several mono files that are one channel each (ordered as given).
 pub fn open_stem(paths: &[PathBuf]) -> Result<Box<dyn AudioSource>, crate::Error> {
     match paths {
+        [] => Err(crate::Error::Other("a stem without files".into())),
         [one] => open(one).map_err(|source| crate::Error::Decode {
             path: one.clone(),
             source,
         }),
         many => multi::MultiMonoSource::open(many).map(|s| Box::new(s) as Box<dyn AudioSource>),
     }
+}
+
+/// Opens the stem of `kind` in `set`: with joined reels, the reels' files played one after another
+/// (a reel without this stem contributes silence of its length); otherwise the set's own files.
+pub fn open_set_stem(set: &StemSet, kind: StemKind) -> Result<Box<dyn AudioSource>, crate::Error> {
+    if set.joined_reels.is_empty() {
+        let files = set
+            .get(kind)
+            .ok_or_else(|| crate::Error::Other(format!("no {} stem in the set", kind.name())))?;
+        return open_stem(&files.paths);
+    }
+    Ok(Box::new(concat::ConcatSource::open(
+        &set.joined_reels,
+        kind,
+    )?))
 }
 
 /// Reads exactly `frames` frames per call (fewer only at the end of the stream), whatever packet
@@ -148,6 +231,12 @@ impl BlockReader {
 
     pub fn diagnostics(&self) -> DecodeDiagnostics {
         self.source.diagnostics()
+    }
+
+    /// Ends the stream here: later reads return 0 frames.
+    pub fn stop(&mut self) {
+        self.done = true;
+        self.carry.clear();
     }
 
     /// Fills `out` (cleared first) with `frames` interleaved frames; returns the frames read.

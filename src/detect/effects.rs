@@ -11,7 +11,10 @@
 //! - **Ambience bed.** The 10th percentile of the active blocks' loudness in a 10 s window centred
 //!   on each second: what remains when the spot effects are gone. One value per second.
 //! - **Events.** Stretches whose momentary loudness rises 10 LU above the local bed (and stay until
-//!   it falls back under 6 LU above it); events less than 0.5 s apart are merged.
+//!   it falls back under 6 LU above it), or whose 100 ms sample peak rises 15 dB above the bed's
+//!   peaks (the 10th percentile of the 100 ms peaks in the same window; stay while 11 dB above):
+//!   low, peaky sounds (a whale call, a boom) can hit 0 dBFS while adding little K-weighted
+//!   loudness. Events less than 0.5 s apart are merged.
 
 use serde::Serialize;
 
@@ -27,6 +30,10 @@ const ACTIVITY_ABOVE_FLOOR_LU: f64 = 6.0;
 const EVENT_ENTER_LU: f64 = 10.0;
 /// ... and lasts while it stays this far above it.
 const EVENT_STAY_LU: f64 = 6.0;
+/// Or when the 100 ms peak rises this far above the bed's peaks, dB, and lasts while it stays this
+/// far above them.
+const PEAK_ENTER_DB: f64 = 15.0;
+const PEAK_STAY_DB: f64 = 11.0;
 /// Bed window, seconds, and the percentile taken in it.
 const BED_WINDOW_S: f64 = 10.0;
 const BED_PERCENTILE: f64 = 0.10;
@@ -105,17 +112,47 @@ pub fn detect(fx: &FeatureTrack, loudness: &LoudnessTrace) -> EffectsActivity {
             .flatten()
             .unwrap_or(floor)
     };
+    // Peaks, dB per 100 ms step (absent from a mix estimated from energies).
+    let peak_db: Vec<f64> = loudness
+        .sample_peak
+        .iter()
+        .map(|&p| {
+            if p > 0.0 {
+                20.0 * (p as f64).log10()
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    let peak_bed = (peak_db.len() == n).then(|| bed_series(&peak_db, &active, step));
+    let peak_above = |i: usize| -> f64 {
+        let Some(pb) = peak_bed.as_ref() else {
+            return f64::NEG_INFINITY;
+        };
+        match pb
+            .lufs
+            .get((i as f64 * step / pb.step_s) as usize)
+            .copied()
+            .flatten()
+        {
+            Some(b) => peak_db[i] - b,
+            None => f64::NEG_INFINITY,
+        }
+    };
+    let enters =
+        |i: usize| level[i] - bed_at(i) >= EVENT_ENTER_LU || peak_above(i) >= PEAK_ENTER_DB;
+    let stays = |i: usize| level[i] - bed_at(i) >= EVENT_STAY_LU || peak_above(i) >= PEAK_STAY_DB;
     let mut event_runs: Vec<(usize, usize)> = Vec::new();
     let mut i = first_whole;
     while i < n {
-        if level[i] - bed_at(i) >= EVENT_ENTER_LU {
+        if enters(i) {
             // Start where it first rose above the stay level.
             let mut a = i;
-            while a > first_whole && level[a - 1] - bed_at(a - 1) >= EVENT_STAY_LU {
+            while a > first_whole && stays(a - 1) {
                 a -= 1;
             }
             let mut b = i + 1;
-            while b < n && level[b] - bed_at(b) >= EVENT_STAY_LU {
+            while b < n && stays(b) {
                 b += 1;
             }
             event_runs.push((a, b));
@@ -184,7 +221,8 @@ fn bridge(runs: &mut Vec<(usize, usize)>, gap: usize) {
     *runs = out;
 }
 
-/// 10th percentile of the active blocks' loudness over a 10 s window centred on each second.
+/// 10th percentile of the active steps' `level` (loudness or peaks) over a 10 s window centred on
+/// each second.
 fn bed_series(level: &[f64], active: &[bool], step: f64) -> EffectsBed {
     let n = level.len();
     let seconds = ((n as f64 * step).ceil() as usize).max(1);
@@ -315,6 +353,34 @@ mod tests {
         assert!(
             (b.start_s - 20.0).abs() < 0.3 && (b.end_s - 26.0).abs() < 0.3,
             "{b:?}"
+        );
+    }
+
+    #[test]
+    fn a_peaky_sound_that_adds_little_loudness_is_an_event_by_its_peaks() {
+        // Clicks near full scale every 100 ms for 1 s over a -30 dBFS bed: their energy stays
+        // under the bed's, their peaks are 29 dB above its peaks.
+        let rate = 16_000usize;
+        let mut noise = Noise(3);
+        let x: Vec<f32> = (0..rate * 40)
+            .map(|i| {
+                let click = (20 * rate..21 * rate).contains(&i) && i % (rate / 10) == 0;
+                db(-30.0) * noise.next() + if click { 0.9 } else { 0.0 }
+            })
+            .collect();
+        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate as u32, false).unwrap();
+        m.push(&x).unwrap();
+        let t = m.finish();
+        let fx = detect(&FeatureTrack::default(), &t);
+        assert_eq!(fx.events.len(), 1, "{:?}", fx.events);
+        let e = &fx.events[0];
+        assert!(
+            e.start_s <= 20.1 && e.end_s >= 20.9 && e.end_s <= 21.5,
+            "{e:?}"
+        );
+        assert!(
+            e.above_bed_lu < 10.0,
+            "by its peaks, not its loudness: {e:?}"
         );
     }
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Scores effects events against a dev reel's fx_hits (development aid, standard library only).
+
+    python3 tools/reference/fx_eval.py /tmp/dev-reels OUT_DIR   # OUT_DIR/DEVn.json from fx_events
+
+An event matches a hit when they overlap in time (one-to-one, greedy by overlap). Prints precision
+and recall per reel and overall, for all hits and for the loud ones (peak -3..-1 dBFS).
+"""
+import json, sys, pathlib
+
+reels, outs = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+tot = {"tp": 0, "ev": 0, "hits": 0, "loud": 0, "loud_found": 0}
+for truth_path in sorted(reels.glob("DEV*/truth.json")):
+    name = truth_path.parent.name
+    out = outs / f"{name}.json"
+    if not out.exists():
+        continue
+    hits = json.load(open(truth_path))["fx_hits"]
+    events = json.load(open(out))["effects_events"]
+    pairs = []
+    for i, h in enumerate(hits):
+        for j, e in enumerate(events):
+            ov = min(h["end_s"], e["end_s"]) - max(h["start_s"], e["start_s"])
+            if ov > 0:
+                pairs.append((ov, i, j))
+    used_h, used_e = set(), set()
+    for ov, i, j in sorted(pairs, reverse=True):
+        if i not in used_h and j not in used_e:
+            used_h.add(i); used_e.add(j)
+    loud = [i for i, h in enumerate(hits) if h.get("loud")]
+    loud_found = sum(1 for i in loud if i in used_h)
+    p = len(used_e) / len(events) if events else 0.0
+    r = len(used_h) / len(hits) if hits else 0.0
+    print(f"{name}: events {len(events)} hits {len(hits)} matched {len(used_h)} "
+          f"precision {p:.2f} recall {r:.2f} loud recall {loud_found}/{len(loud)}")
+    tot["tp"] += len(used_h); tot["ev"] += len(events); tot["hits"] += len(hits)
+    tot["loud"] += len(loud); tot["loud_found"] += loud_found
+if tot["ev"] and tot["hits"]:
+    print(f"OVERALL: precision {tot['tp']/tot['ev']:.2f} recall {tot['tp']/tot['hits']:.2f} "
+          f"loud recall {tot['loud_found']}/{tot['loud']}")
