@@ -16,7 +16,11 @@ const HIDDEN: usize = 24;
 
 fn model(rng: &mut Rng) -> VocalModel {
     let n = 2 * FEATURES;
-    let mut w = |k: usize| (0..k).map(|_| rng.normal() as f32 * 0.1).collect::<Vec<f32>>();
+    let mut w = |k: usize| {
+        (0..k)
+            .map(|_| rng.normal() as f32 * 0.1)
+            .collect::<Vec<f32>>()
+    };
     VocalModel {
         format: MODEL_FORMAT.into(),
         format_version: FORMAT_VERSION,
