@@ -18,7 +18,7 @@ fn model(rng: &mut Rng) -> VocalModel {
     let n = 2 * FEATURES;
     let mut w = |k: usize| {
         (0..k)
-            .map(|_| rng.normal() as f32 * 0.1)
+            .map(|_| rng.gauss() as f32 * 0.1)
             .collect::<Vec<f32>>()
     };
     VocalModel {
@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
         windows: (0..14_400)
             .map(|i| TextureWindow {
                 start_s: i as f64 * 0.25,
-                values: (0..FEATURES).map(|_| rng.normal() as f32).collect(),
+                values: (0..FEATURES).map(|_| rng.gauss() as f32).collect(),
             })
             .collect(),
     };

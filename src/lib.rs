@@ -24,6 +24,7 @@ pub mod loudness;
 pub mod model;
 pub mod pipeline;
 pub mod report;
+pub mod rng;
 pub mod synth;
 pub mod timeline;
 

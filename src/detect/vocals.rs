@@ -386,7 +386,7 @@ mod tests {
         let dx: Vec<f32> = (0..1000)
             .map(|i| {
                 let t = i as f64 * 0.01;
-                (-40.0 + 25.0 * (t * 31.0).sin().max(0.0) + 3.0 * rng.normal()) as f32
+                (-40.0 + 25.0 * (t * 31.0).sin().max(0.0) + 3.0 * rng.gauss()) as f32
             })
             .collect();
         // The same speech 20 dB down on MX (bleed), plus a slow music bed level.
@@ -397,7 +397,7 @@ mod tests {
             .collect();
         // A sung line that does not follow the dialogue.
         let sung: Vec<f32> = (0..1000)
-            .map(|i| (-45.0 + 10.0 * (i as f64 * 0.01 * 7.3).sin() + 3.0 * rng.normal()) as f32)
+            .map(|i| (-45.0 + 10.0 * (i as f64 * 0.01 * 7.3).sin() + 3.0 * rng.gauss()) as f32)
             .collect();
         let n = 36;
         let dx_track = track(&dx, n);

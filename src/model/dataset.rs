@@ -636,7 +636,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
             continue;
         }
         for m in 0..per {
-            let j = beds[rng.index(beds.len())];
+            let j = beds[rng.below(beds.len())];
             recipes.push(Recipe {
                 name: format!(
                     "{} over {} #{m}",
@@ -676,7 +676,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                     }
                     let bed_sig = ok(*bed)?;
                     let len = bed_sig.len().min((rng.range(15.0, 40.0) * rate) as usize);
-                    let off = rng.index(bed_sig.len() - len + 1);
+                    let off = rng.below(bed_sig.len() - len + 1);
                     let mut bed = bed_sig[off..off + len].to_vec();
                     if rng.uniform() < 0.5 {
                         random_eq(&mut bed, &mut rng);

@@ -34,46 +34,7 @@ impl Default for TrainConfig {
     }
 }
 
-/// SplitMix64: a tiny, well-mixed, seedable generator (training needs reproducibility, not crypto).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform in [lo, hi).
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-    /// Uniform index in 0..n (n > 0).
-    pub fn index(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize % n.max(1)
-    }
-    /// Standard normal (Box-Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u = self.uniform().max(1e-12);
-        let v = self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.index(i + 1);
-            items.swap(i, j);
-        }
-    }
-}
+pub use crate::rng::Rng;
 
 /// Weighted mean and standard deviation per column; constant columns get scale 1.
 pub fn fit_normalisation(x: &Array2<f32>, weight: &[f32]) -> Normalisation {
@@ -155,7 +116,7 @@ pub fn fit_network(x: &Array2<f32>, y: &[f32], w: &[f32], cfg: &TrainConfig) -> 
             inputs,
             outputs,
             weights: (0..inputs * outputs)
-                .map(|_| (rng.normal() * std) as f32)
+                .map(|_| (rng.gauss() * std) as f32)
                 .collect(),
             bias: vec![0.0; outputs],
             activation: if last {

@@ -4,58 +4,7 @@
 
 use std::f32::consts::PI;
 
-/// SplitMix64: tiny, fast, and stable across platforms and releases (the synthetic stems must be
-/// byte-identical wherever they are generated).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    /// A child generator for one named part (a line, a cue), independent of how far `self` has run.
-    pub fn derive(seed: u64, part: u64, index: u64) -> Self {
-        let mut r = Rng::new(seed ^ part.wrapping_mul(0xA076_1D64_78BD_642F));
-        r.0 ^= index.wrapping_mul(0xE703_7ED1_A0B4_28DB);
-        r.next_u64();
-        r
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Uniform index in [0, n).
-    pub fn index(&mut self, n: usize) -> usize {
-        ((self.unit() * n as f64) as usize).min(n.saturating_sub(1))
-    }
-
-    /// Uniform noise sample in [-1, 1): cheaper than `unit` for audio.
-    #[inline]
-    pub fn noise(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u32 << 23) as f32) - 1.0
-    }
-}
+pub use crate::rng::Rng;
 
 /// A biquad in transposed direct form II with RBJ cookbook coefficients.
 #[derive(Debug, Clone, Copy, Default)]
@@ -249,7 +198,7 @@ mod tests {
         let xs: Vec<u64> = (0..100).map(|_| a.next_u64()).collect();
         let ys: Vec<u64> = (0..100).map(|_| b.next_u64()).collect();
         assert_eq!(xs, ys);
-        let mean: f64 = (0..10_000).map(|_| a.unit()).sum::<f64>() / 10_000.0;
+        let mean: f64 = (0..10_000).map(|_| a.uniform()).sum::<f64>() / 10_000.0;
         assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
         let n: Vec<f32> = (0..10_000).map(|_| a.noise()).collect();
         assert!(n.iter().all(|v| (-1.0..1.0).contains(v)));

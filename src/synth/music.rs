@@ -136,7 +136,7 @@ impl CueVoice {
     fn start(&mut self, index: usize, cue: &CuePlan) {
         self.cue = Some(index);
         self.rng = Rng::new(cue.seed);
-        self.progression = PROGRESSIONS[self.rng.index(PROGRESSIONS.len())];
+        self.progression = PROGRESSIONS[self.rng.below(PROGRESSIONS.len())];
         self.step_len = 30.0 / cue.tempo_bpm;
         self.next_step = cue.start_s;
         self.step = 0;
@@ -169,7 +169,7 @@ impl CueVoice {
         }
         let rng = &mut self.rng;
         if rng.chance(if song { 0.45 } else { 0.6 }) {
-            let note = chord[rng.index(3)] + if rng.chance(0.5) { 12.0 } else { 24.0 };
+            let note = chord[rng.below(3)] + if rng.chance(0.5) { 12.0 } else { 24.0 };
             let p = &mut self.plucks[self.pluck_next];
             p.strike(midi_hz(note), 0.5, 0.996, sr, rng);
             self.pluck_next = (self.pluck_next + 1) % 4;
@@ -196,7 +196,7 @@ impl CueVoice {
         }
         if cue.lead && self.step.is_multiple_of(2) && (self.lead_target == 0.0 || rng.chance(0.35))
         {
-            let deg = chord_deg + [0, 2, 4, 1, 5][rng.index(5)];
+            let deg = chord_deg + [0, 2, 4, 1, 5][rng.below(5)];
             self.lead_target = midi_hz(scale_note(cue.key_root, cue.minor, deg) + 12.0);
             if self.lead_hz == 0.0 {
                 self.lead_hz = self.lead_target;
@@ -212,7 +212,7 @@ impl CueVoice {
     fn sing_note(&mut self, cue: &CuePlan, chord_deg: i32, t: f64) {
         let rng = &mut self.rng;
         let base = if self.singer.is_female() { 12.0 } else { 0.0 };
-        let deg = chord_deg + [0, 2, 4, 1, 3, 5][rng.index(6)];
+        let deg = chord_deg + [0, 2, 4, 1, 3, 5][rng.below(6)];
         let hz = midi_hz(scale_note(cue.key_root, cue.minor, deg) + base);
         self.singer.note(hz, t, rng);
     }

@@ -129,7 +129,7 @@ impl Plan {
         let cues = draw_cues(d, seed, &mut rng);
         let mut hits = Vec::new();
         for sc in &scenes {
-            let n = 1 + rng.index(3);
+            let n = 1 + rng.below(3);
             for _ in 0..n {
                 let len = rng.range(0.4, 1.5).min(sc.end_s - sc.start_s);
                 let start = ms(rng.range(sc.start_s, (sc.end_s - len).max(sc.start_s)));
@@ -188,14 +188,14 @@ fn draw_scenes(d: f64, rng: &mut Rng) -> Vec<ScenePlan> {
     let mut scenes = Vec::new();
     let mut last_amb = usize::MAX;
     for w in bounds.windows(2) {
-        let mut a = rng.index(AMBIENCES.len());
+        let mut a = rng.below(AMBIENCES.len());
         if a == last_amb {
             a = (a + 1) % AMBIENCES.len();
         }
         last_amb = a;
         let hum = rng.chance(0.5);
-        let s0 = rng.index(2);
-        let s1 = 2 + rng.index(2);
+        let s0 = rng.below(2);
+        let s1 = 2 + rng.below(2);
         scenes.push(ScenePlan {
             start_s: w[0],
             end_s: w[1],
@@ -309,7 +309,7 @@ fn draw_cues(d: f64, seed: u64, rng: &mut Rng) -> Vec<CuePlan> {
             segue_in,
             segue_out,
             tempo_bpm: ms(cue_rng.range(72.0, 128.0)),
-            key_root: 45 + cue_rng.index(10) as u8,
+            key_root: 45 + cue_rng.below(10) as u8,
             minor,
             lead: !song && cue_rng.chance(0.5),
             percussion: song || cue_rng.chance(0.5),

@@ -171,14 +171,14 @@ impl Speaker {
         self.intonation_phase = rng.range(0.0, std::f64::consts::TAU) as f32;
         let mut t = start;
         'words: loop {
-            let n = 1 + rng.index(3);
+            let n = 1 + rng.below(3);
             for _ in 0..n {
                 let d = rng.range(0.16, 0.3);
                 let s = Syllable {
                     start: t,
                     end: (t + d).min(end),
-                    locus: rng.index(VOWELS.len()),
-                    vowel: rng.index(5),
+                    locus: rng.below(VOWELS.len()),
+                    vowel: rng.below(5),
                     fricative_s: if rng.chance(0.3) {
                         rng.range(0.03, 0.07)
                     } else {
@@ -320,7 +320,7 @@ impl Singer {
         self.target = hz;
         self.note_start = t;
         self.prev_vowel = self.vowel;
-        self.vowel = rng.index(5);
+        self.vowel = rng.below(5);
         self.vowel_start = t;
         if self.f0 <= 0.0 {
             self.f0 = hz;
