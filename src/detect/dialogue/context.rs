@@ -42,8 +42,19 @@ const SPEECH_F0_MAX: f32 = 420.0;
 /// A frame counts as voiced above this periodicity.
 const VOICED: f32 = 0.5;
 /// Noise-floor tracker: blocks of 10 frames, minimum statistics over 4 s either side.
-const FLOOR_BLOCK: usize = 10;
+pub(super) const FLOOR_BLOCK: usize = 10;
 const FLOOR_SPAN_BLOCKS: usize = 40;
+
+/// Frames of context either side of a frame that its row depends on, rounded up to whole floor
+/// blocks: the noise floor reaches `FLOOR_SPAN_BLOCKS + 1` blocks (410 frames) beyond the 3-frame
+/// level mean, the syllable envelope 12 frames beyond that and the row's windows 50 more (473).
+/// Features built on a slice of frames give the whole stem's rows for the frames at least this far
+/// from the slice's ends (or at the stem's own ends), when the slice starts on a block boundary.
+pub const MARGIN_FRAMES: usize = 500;
+const _: () = assert!(
+    MARGIN_FRAMES.is_multiple_of(FLOOR_BLOCK)
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + 12 + 50
+);
 
 /// Precomputed per-frame series from which feature rows are read; a few floats per frame.
 pub struct ContextFeatures {
