@@ -2,9 +2,10 @@
 //! scene), found with the same texture features the music detectors read.
 //!
 //! Each texture window gets a music likelihood from a logistic score over seven texture features
-//! (spectral contrast in the 1-2 and 2-4 kHz octaves, the spread of the top mel band group, the voiced
-//! fraction, harmonic peakiness, flatness and pitch spread): music sustains tones and keeps deep
-//! spectral valleys between harmonics; speech is voiced only in syllables, ambiences and rain are flat.
+//! (spectral contrast in the 0.8-1.6 and 1.6-3.2 kHz octaves, the spread of the top mel band group,
+//! the voiced fraction, harmonic peakiness, flatness and pitch spread): music sustains tones and keeps
+//! deep spectral valleys between harmonics; speech is voiced only in syllables, ambiences and rain
+//! are flat.
 //! The weights ([`MusicScore::FITTED`]) were fitted on the dev reels' stems (music stem windows
 //! against dialogue and effects stem windows; `tools/reference/source_music_fit.py`). Windows within
 //! [`SourceMusicConfig::min_above_floor_db`] of the stem's floor are not scored. The likelihood is
