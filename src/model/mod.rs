@@ -752,6 +752,27 @@ mod tests {
     }
 
     #[test]
+    fn input_rows_in_batches_equal_the_whole_matrix() {
+        let ws: Vec<TextureWindow> = (0..50)
+            .map(|k| window(k as f64 * 0.25, vec![(k as f32).sin(), k as f32 * 0.1]))
+            .collect();
+        let whole = model_inputs(&ws, 2, 4);
+        for batch in [1, 7, 50] {
+            let mut rows = InputRows::new(&ws, 2, 4);
+            let mut x = Array2::<f32>::zeros((batch, 4));
+            let mut got = Vec::new();
+            for _ in (0..ws.len()).step_by(batch) {
+                x.fill(f32::NAN);
+                rows.fill(&mut x.view_mut());
+                got.extend(x.rows().into_iter().map(|r| r.to_vec()));
+            }
+            for (t, row) in whole.rows().into_iter().enumerate() {
+                assert_eq!(row.to_vec(), got[t], "batch {batch}, row {t}");
+            }
+        }
+    }
+
+    #[test]
     fn inputs_carry_the_window_and_its_context_mean() {
         let ws: Vec<TextureWindow> = (0..5)
             .map(|i| window(i as f64 * 0.25, vec![i as f32]))

@@ -479,18 +479,25 @@ pub fn segment(
     }
     let grid: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
     let w = ((config.window_s.min(config.min_scene_s / 2.0) / step).round() as usize).max(2);
+    let curve = novelty_curve(&sources, &grid, w, CHUNK_POINTS);
+    pick_peaks(&curve, step, duration_s, dialogue, config)
+}
+
+/// The novelty at every point of `grid`, `chunk` points at a time (in parallel).
+fn novelty_curve(sources: &Sources, grid: &[f64], w: usize, chunk: usize) -> Vec<f64> {
+    let n = grid.len();
     let mut curve = vec![0.0; n];
     curve
-        .par_chunks_mut(CHUNK_POINTS)
+        .par_chunks_mut(chunk.max(1))
         .enumerate()
         .for_each(|(c, out)| {
-            let c0 = c * CHUNK_POINTS;
+            let c0 = c * chunk.max(1);
             let c1 = c0 + out.len();
             let (lo, hi) = (c0.saturating_sub(w), (c1 + w).min(n));
             let descriptors = sources.descriptors(&grid[lo..hi]);
             novelty(&descriptors, lo, n, w, c0..c1, out);
         });
-    pick_peaks(&curve, step, duration_s, dialogue, config)
+    curve
 }
 
 fn pick_peaks(
@@ -684,6 +691,49 @@ mod tests {
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].time_s - 61.0).abs() <= 2.0, "{found:?}");
+    }
+
+    #[test]
+    fn novelty_in_chunks_equals_novelty_in_one_pass() {
+        // Texture windows too, so that every kind of descriptor crosses the chunk edges.
+        let mut fx = track(&CUTS, 250.0, 0.0, 11);
+        fx.windows = (0..1000)
+            .map(|k| crate::features::TextureWindow {
+                start_s: k as f64 * 0.25,
+                values: vec![(k as f32 * 0.37).sin(), if k < 500 { 1.0 } else { 3.0 }],
+            })
+            .collect();
+        let dx = track(
+            &[(0.0, -50.0, 1200.0), (120.0, -45.0, 400.0)],
+            250.0,
+            0.0,
+            13,
+        );
+        let loud = LoudnessTrace::default();
+        let (fx, dx) = (
+            StemInput {
+                features: &fx,
+                loudness: &loud,
+            },
+            StemInput {
+                features: &dx,
+                loudness: &loud,
+            },
+        );
+        let grid: Vec<f64> = (0..1000).map(|i| i as f64 * 0.25).collect();
+        let sources = Sources {
+            texture_floors: texture_floors(&fx, grid.len(), 0.25),
+            fx: Some(fx),
+            dx: Some(dx),
+        };
+        let whole = novelty_curve(&sources, &grid, 32, grid.len());
+        assert!(whole.iter().any(|&v| v > 4.0), "the cuts show");
+        for chunk in [1, 37, 256] {
+            let chunked = novelty_curve(&sources, &grid, 32, chunk);
+            for (i, (a, b)) in whole.iter().zip(&chunked).enumerate() {
+                assert!((a - b).abs() < 1e-9, "chunk {chunk}, point {i}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

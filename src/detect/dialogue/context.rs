@@ -372,6 +372,55 @@ mod tests {
     }
 
     #[test]
+    fn rows_from_a_slice_with_margins_equal_the_whole_stems() {
+        // Bursts of voiced speech-like frames over a room tone that changes level at frame 1700.
+        let frames: Vec<FrameSummary> = (0..4000)
+            .map(|i| {
+                let base = if i < 1700 { -60.0 } else { -48.0 };
+                let on = i % 37 < 20 && (i / 300) % 2 == 0;
+                let db = base
+                    + if on {
+                        25.0 + (i % 7) as f32
+                    } else {
+                        (i % 3) as f32
+                    };
+                FrameSummary {
+                    rms_db: db,
+                    speech_band_db: db - 3.0,
+                    periodicity: if on { 0.8 } else { 0.1 },
+                    pitch_hz: if on {
+                        120.0 + (i % 11) as f32 * 5.0
+                    } else {
+                        0.0
+                    },
+                    flatness: if on { 0.05 } else { 0.4 },
+                    centroid_hz: if on { 900.0 } else { 2000.0 },
+                    flux: (i % 5) as f32,
+                    peakiness: if on { 0.6 } else { 0.1 },
+                }
+            })
+            .collect();
+        let whole = ContextFeatures::new(&frames);
+        let (mut a, mut b) = ([0.0; N_CONTEXT], [0.0; N_CONTEXT]);
+        // A slice in the middle (block-aligned start) and one reaching the stem's end.
+        for (lo, hi) in [(1200, 2900), (2500, 4000)] {
+            let part = ContextFeatures::new(&frames[lo..hi]);
+            let last = if hi == frames.len() {
+                hi
+            } else {
+                hi - MARGIN_FRAMES
+            };
+            for t in lo + MARGIN_FRAMES..last {
+                whole.row(&frames, t, &mut a);
+                part.row(&frames[lo..hi], t - lo, &mut b);
+                for (x, y) in a.iter().zip(&b) {
+                    assert!((x - y).abs() < 1e-3, "frame {t}: {a:?} vs {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn levels_are_read_relative_to_the_floor() {
         let frame = |db: f32| FrameSummary {
             rms_db: db,
