@@ -348,13 +348,39 @@ impl VocalModel {
         windows: &[TextureWindow],
         layout: &[&str],
     ) -> crate::Result<Vec<f32>> {
-        let mut x = self.inputs(windows, layout)?;
-        self.standardise(&mut x);
-        Ok(self.forward(x.view()))
+        let columns = self.input_columns(windows, layout)?;
+        let width = 2 * columns.len();
+        // Inputs and activations for a batch of rows at a time: for the whole film at once they
+        // would take ~1 kB per window, growing with its length (25 MB for two hours).
+        let mut inputs = InputRows::new(windows, &columns, self.context_windows);
+        let mut x = Array2::<f32>::zeros((PREDICT_ROWS.min(windows.len()), width));
+        let mut out = Vec::with_capacity(windows.len());
+        for t0 in (0..windows.len()).step_by(PREDICT_ROWS) {
+            let rows = PREDICT_ROWS.min(windows.len() - t0);
+            let mut batch = x.slice_mut(ndarray::s![..rows, ..]);
+            inputs.fill(&mut batch);
+            batch
+                .rows_mut()
+                .into_iter()
+                .for_each(|r| self.standardise_row(r));
+            out.extend(self.forward(batch.view()));
+        }
+        Ok(out)
     }
 
     /// The unstandardised model inputs of `windows` (values named by `layout`), one row a window.
     pub fn inputs(&self, windows: &[TextureWindow], layout: &[&str]) -> crate::Result<Array2<f32>> {
+        let columns = self.input_columns(windows, layout)?;
+        Ok(model_inputs(windows, &columns, self.context_windows))
+    }
+
+    /// The model's feature columns in windows laid out as `layout`, after checking every window
+    /// has that layout's width.
+    fn input_columns(
+        &self,
+        windows: &[TextureWindow],
+        layout: &[&str],
+    ) -> crate::Result<Vec<usize>> {
         let columns = self.feature_columns(layout, Path::new(&self.name))?;
         if let Some(w) = windows.iter().find(|w| w.values.len() != layout.len()) {
             return Err(crate::Error::Other(format!(
@@ -365,19 +391,23 @@ impl VocalModel {
                 layout.len()
             )));
         }
-        Ok(model_inputs(windows, &columns, self.context_windows))
+        Ok(columns)
     }
 
     /// Applies the stored standardisation in place.
     pub fn standardise(&self, x: &mut Array2<f32>) {
-        for mut row in x.rows_mut() {
-            for ((v, m), s) in row
-                .iter_mut()
-                .zip(&self.normalisation.mean)
-                .zip(&self.normalisation.scale)
-            {
-                *v = (*v - m) / s;
-            }
+        x.rows_mut()
+            .into_iter()
+            .for_each(|r| self.standardise_row(r));
+    }
+
+    fn standardise_row(&self, mut row: ndarray::ArrayViewMut1<f32>) {
+        for ((v, m), s) in row
+            .iter_mut()
+            .zip(&self.normalisation.mean)
+            .zip(&self.normalisation.scale)
+        {
+            *v = (*v - m) / s;
         }
     }
 
@@ -404,43 +434,83 @@ fn layer_forward(layer: &Layer, x: ArrayView2<f32>) -> Array2<f32> {
     z
 }
 
+/// Windows run through the network together in [`VocalModel::predict`].
+const PREDICT_ROWS: usize = 2048;
+
 /// The model's input matrix: one row per window, the window's values at `columns` followed by
 /// their mean over the windows `t - context ..= t + context` (clipped at the ends). Non-finite
 /// values become 0.
 pub fn model_inputs(windows: &[TextureWindow], columns: &[usize], context: usize) -> Array2<f32> {
-    let n = windows.len();
-    let n_features = columns.len();
-    let mut x = Array2::<f32>::zeros((n, 2 * n_features));
-    // Running sums over a sliding window keep this O(n * features).
-    let mut sum = vec![0.0f64; n_features];
-    let value = |w: &TextureWindow, j: usize| -> f64 {
-        let v = w.values.get(columns[j]).copied().unwrap_or(0.0);
-        if v.is_finite() { v as f64 } else { 0.0 }
-    };
-    let (mut lo, mut hi) = (0usize, 0usize); // current context is windows[lo..hi]
-    for t in 0..n {
-        let want_lo = t.saturating_sub(context);
-        let want_hi = (t + context + 1).min(n);
-        while hi < want_hi {
-            for (j, s) in sum.iter_mut().enumerate() {
-                *s += value(&windows[hi], j);
-            }
-            hi += 1;
-        }
-        while lo < want_lo {
-            for (j, s) in sum.iter_mut().enumerate() {
-                *s -= value(&windows[lo], j);
-            }
-            lo += 1;
-        }
-        let count = (hi - lo).max(1) as f64;
-        let mut row = x.row_mut(t);
-        for j in 0..n_features {
-            row[j] = value(&windows[t], j) as f32;
-            row[n_features + j] = (sum[j] / count) as f32;
+    let mut x = Array2::<f32>::zeros((windows.len(), 2 * columns.len()));
+    InputRows::new(windows, columns, context).fill(&mut x.view_mut());
+    x
+}
+
+/// The rows of [`model_inputs`], produced in order a batch at a time: the running context sums
+/// carry over from batch to batch, so the rows are the same however they are batched.
+struct InputRows<'a> {
+    windows: &'a [TextureWindow],
+    /// Where the model's features sit in a window's values.
+    columns: &'a [usize],
+    context: usize,
+    /// Next row to produce.
+    t: usize,
+    /// The current context is `windows[lo..hi]`; `sum` holds its per-feature sums.
+    lo: usize,
+    hi: usize,
+    sum: Vec<f64>,
+}
+
+impl<'a> InputRows<'a> {
+    fn new(windows: &'a [TextureWindow], columns: &'a [usize], context: usize) -> Self {
+        InputRows {
+            windows,
+            columns,
+            context,
+            t: 0,
+            lo: 0,
+            hi: 0,
+            sum: vec![0.0; columns.len()],
         }
     }
-    x
+
+    /// Fills the next `x.nrows()` rows (fewer if the windows run out: the rest is left as is).
+    fn fill(&mut self, x: &mut ndarray::ArrayViewMut2<f32>) {
+        let n = self.windows.len();
+        let nf = self.columns.len();
+        let columns = self.columns;
+        let value = |w: &TextureWindow, j: usize| -> f64 {
+            let v = w.values.get(columns[j]).copied().unwrap_or(0.0);
+            if v.is_finite() { v as f64 } else { 0.0 }
+        };
+        // Running sums over a sliding window keep this O(n * features).
+        for mut row in x.rows_mut() {
+            let t = self.t;
+            if t >= n {
+                break;
+            }
+            let want_lo = t.saturating_sub(self.context);
+            let want_hi = (t + self.context + 1).min(n);
+            while self.hi < want_hi {
+                for (j, s) in self.sum.iter_mut().enumerate() {
+                    *s += value(&self.windows[self.hi], j);
+                }
+                self.hi += 1;
+            }
+            while self.lo < want_lo {
+                for (j, s) in self.sum.iter_mut().enumerate() {
+                    *s -= value(&self.windows[self.lo], j);
+                }
+                self.lo += 1;
+            }
+            let count = (self.hi - self.lo).max(1) as f64;
+            for j in 0..nf {
+                row[j] = value(&self.windows[t], j) as f32;
+                row[nf + j] = (self.sum[j] / count) as f32;
+            }
+            self.t += 1;
+        }
+    }
 }
 
 /// Feature-name prefixes the shipped model leaves out. The mean MFCCs describe the timbre of
@@ -730,6 +800,27 @@ mod tests {
             err.contains("x.json") && err.contains("not a vocal model"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn input_rows_in_batches_equal_the_whole_matrix() {
+        let ws: Vec<TextureWindow> = (0..50)
+            .map(|k| window(k as f64 * 0.25, vec![(k as f32).sin(), k as f32 * 0.1]))
+            .collect();
+        let whole = model_inputs(&ws, &[0, 1], 4);
+        for batch in [1, 7, 50] {
+            let mut rows = InputRows::new(&ws, &[0, 1], 4);
+            let mut x = Array2::<f32>::zeros((batch, 4));
+            let mut got = Vec::new();
+            for _ in (0..ws.len()).step_by(batch) {
+                x.fill(f32::NAN);
+                rows.fill(&mut x.view_mut());
+                got.extend(x.rows().into_iter().map(|r| r.to_vec()));
+            }
+            for (t, row) in whole.rows().into_iter().enumerate() {
+                assert_eq!(row.to_vec(), got[t], "batch {batch}, row {t}");
+            }
+        }
     }
 
     #[test]
