@@ -21,6 +21,9 @@
 //! speech are laid over accompaniments and instrumental music of the same cross-validation fold at a
 //! vocal-to-accompaniment ratio of -9..+3 dB, after random EQ and, half the time, reverb. Folds are
 //! assigned per group before anything is mixed, so no recording is ever on both sides of a split.
+//! Training-only mixtures of pitch-shifted voices ([`shift_pitch`],
+//! [`DatasetOptions::shifted_mixes_per_voice`]) come from a separate random stream and are never
+//! scored, so cross-validation scores the same examples whatever training augmentation is asked for.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
