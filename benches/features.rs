@@ -1,12 +1,14 @@
 //! Feature-stage speed: STFT + log-mel + MFCC alone, and the full feature set, on three minutes of
-//! synthetic audio, with the default 16 kHz configuration and librosa's 22.05 kHz one.
+//! synthetic audio, with the default 16 kHz configuration and librosa's 22.05 kHz one; and only
+//! librosa's feature list (`FeatureSet::Librosa`) at librosa's configuration, the like-for-like
+//! comparison with `tools/reference/librosa_speed.py`.
 //! Throughput is in samples; audio seconds per second = samples/s / sample rate.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use realfft::RealFftPlanner;
 use stemscope::features::mel::{Dct, MelFilterbank, power_to_db};
 use stemscope::features::stft::Stft;
-use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
+use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureSet, FeatureTrack};
 
 /// Speech-like test audio: harmonic tones with vibrato, noise bursts and pauses.
 fn audio(seconds: usize, sr: usize) -> Vec<f32> {
@@ -86,6 +88,13 @@ fn full(c: &mut Criterion) {
     for (name, config) in [
         ("full_16k_180s", FeatureConfig::default()),
         ("full_librosa_22k_180s", librosa_config()),
+        (
+            "librosa_set_22k_180s",
+            FeatureConfig {
+                set: FeatureSet::Librosa,
+                ..librosa_config()
+            },
+        ),
     ] {
         let signal = audio(180, config.sample_rate as usize);
         g.throughput(Throughput::Elements(signal.len() as u64));
@@ -97,7 +106,7 @@ fn full(c: &mut Criterion) {
                     ex.push(block, &mut track);
                 }
                 ex.finish(&mut track);
-                track.windows.len()
+                track.frames.len() + track.windows.len()
             })
         });
     }

@@ -2,11 +2,14 @@
 //! memory first, so decoding is not timed). For the throughput figures in the README.
 //!
 //! ```text
-//! cargo run --release --example feature_speed -- FILE.wav [default|librosa] [repeats]
+//! cargo run --release --example feature_speed -- FILE.wav [default|librosa|librosa-only] [repeats]
 //! RAYON_NUM_THREADS=1 cargo run --release --example feature_speed -- /tmp/ten_16k.wav default
 //! ```
-//! `default` is FeatureConfig::default() (16 kHz, 1024/160, 64 mel); `librosa` is librosa's
-//! defaults (22.05 kHz, 2048/512, 128 mel, 20 MFCC) for an equal-frame-count comparison.
+//! `default` is FeatureConfig::default() (16 kHz, 1024/160, 64 mel), every feature; `librosa` is
+//! librosa's defaults (22.05 kHz, 2048/512, 128 mel, 20 MFCC) for an equal-frame-count
+//! comparison, still with every feature (contrast, pitch, peakiness, texture windows...);
+//! `librosa-only` is the same configuration computing only what
+//! `tools/reference/librosa_speed.py` computes ([`FeatureSet::Librosa`]): the like-for-like ratio.
 //!
 //! End to end (decode + downmix/resample + features, streaming in 0.5 s blocks, as the pipeline):
 //! ```text
@@ -18,7 +21,7 @@ use std::time::Instant;
 use stemscope::condition::Conditioner;
 use stemscope::decode::{self, BlockReader};
 use stemscope::discover::StemKind;
-use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
+use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureSet, FeatureTrack};
 
 fn end_to_end(path: &str, repeats: usize) -> anyhow::Result<()> {
     let mut best = f64::INFINITY;
@@ -69,9 +72,9 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("usage: --e2e FILE [repeats]"))?;
         return end_to_end(path, args.get(3).map_or(Ok(3), |s| s.parse())?);
     }
-    let path = args
-        .get(1)
-        .ok_or_else(|| anyhow::anyhow!("usage: FILE.wav [default|librosa] [repeats]"))?;
+    let path = args.get(1).ok_or_else(|| {
+        anyhow::anyhow!("usage: FILE.wav [default|librosa|librosa-only] [repeats]")
+    })?;
     let preset = args.get(2).map_or("default", String::as_str);
     let repeats: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
     let mut reader = hound::WavReader::open(path)?;
@@ -91,18 +94,24 @@ fn main() -> anyhow::Result<()> {
         .chunks_exact(channels)
         .map(|f| f.iter().sum::<f32>() / channels as f32)
         .collect();
+    let librosa = FeatureConfig {
+        sample_rate: 22_050,
+        n_fft: 2048,
+        hop: 512,
+        n_mels: 128,
+        n_mfcc: 20,
+        fmin: 0.0,
+        fmax: 11_025.0,
+        ..FeatureConfig::default()
+    };
     let config = match preset {
-        "librosa" => FeatureConfig {
-            sample_rate: 22_050,
-            n_fft: 2048,
-            hop: 512,
-            n_mels: 128,
-            n_mfcc: 20,
-            fmin: 0.0,
-            fmax: 11_025.0,
-            ..FeatureConfig::default()
+        "default" => FeatureConfig::default(),
+        "librosa" => librosa,
+        "librosa-only" => FeatureConfig {
+            set: FeatureSet::Librosa,
+            ..librosa
         },
-        _ => FeatureConfig::default(),
+        other => anyhow::bail!("unknown preset {other}: default, librosa or librosa-only"),
     };
     anyhow::ensure!(
         spec.sample_rate == config.sample_rate,

@@ -59,17 +59,40 @@ struct TrainArgs {
     /// Cross-validation folds (grouped by source recording); 0 skips cross-validation.
     #[arg(long, default_value_t = 5)]
     folds: usize,
-    /// Hidden units (0 = logistic regression).
-    #[arg(long, default_value_t = 24)]
-    hidden: usize,
+    /// Hidden units per layer, comma-separated (0 = logistic regression).
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    hidden: Vec<usize>,
     #[arg(long, default_value_t = 30)]
     epochs: usize,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 1e-3)]
+    l2: f32,
+    /// Windows either side averaged into the context half of the model input.
+    #[arg(long, default_value_t = 4)]
+    context: usize,
+    /// Mixtures made per isolated voice (scored in cross-validation).
+    #[arg(long, default_value_t = 6)]
+    mixes: usize,
+    /// Extra training-only mixtures per isolated voice, pitch-shifted (never scored).
+    #[arg(long, default_value_t = 0)]
+    shifted_mixes: usize,
+    /// Largest pitch shift of those mixtures, semitones either way.
+    #[arg(long, default_value_t = 4.0)]
+    max_shift_st: f64,
+    /// Texture features left out of the model: names starting with one of these prefixes
+    /// (comma-separated; "none" keeps every feature).
+    #[arg(long, value_delimiter = ',', default_value = "mfcc_mean_")]
+    drop_features: Vec<String>,
     /// Longest excerpt read per file, seconds.
     #[arg(long, default_value_t = 40.0)]
     max_item_s: f64,
     /// Train on non-commercial / research-only items too (never for the shipped model).
     #[arg(long)]
     allow_restricted: bool,
+    /// Also write the examples and their features under this path prefix (PREFIX.json,
+    /// PREFIX.windows.f32, PREFIX.frames.f32), for analysis outside stemscope.
+    #[arg(long, value_name = "PREFIX")]
+    dump: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -98,20 +121,28 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             folds: a.folds.max(1),
             max_item_s: a.max_item_s,
             allow_restricted: a.allow_restricted,
+            mixes_per_voice: a.mixes,
+            shifted_mixes_per_voice: a.shifted_mixes,
+            max_shift_st: a.max_shift_st,
             ..DatasetOptions::default()
         },
         train: TrainConfig {
-            hidden: if a.hidden == 0 {
-                vec![]
-            } else {
-                vec![a.hidden]
-            },
+            hidden: a.hidden.iter().copied().filter(|&h| h > 0).collect(),
             epochs: a.epochs,
+            l2: a.l2,
             seed: a.seed,
             ..TrainConfig::default()
         },
         command: std::env::args().collect::<Vec<_>>().join(" "),
         cross_validate: a.folds > 0,
+        dump: a.dump.clone(),
+        drop_features: a
+            .drop_features
+            .iter()
+            .filter(|d| d.as_str() != "none" && !d.is_empty())
+            .cloned()
+            .collect(),
+        context_windows: a.context,
         ..TrainOptions::default()
     };
     let outcome = stemscope::model::train_from_folders(&opts)?;

@@ -124,6 +124,8 @@ impl StemWorker {
     /// Reads and processes one block; returns false at the end of the stem.
     fn step(&mut self, block_s: f64) -> crate::Result<bool> {
         if self.done {
+            // The mix meter reads this block: a stem that has ended contributes silence.
+            self.block.clear();
             return Ok(false);
         }
         let frames = ((self.reader.info().sample_rate as f64 * block_s).round() as usize).max(1);
@@ -139,11 +141,28 @@ impl StemWorker {
             return Ok(false);
         }
         self.frames_read += n as u64;
-        self.meter.push(&self.block)?;
-        self.analysis_block.clear();
-        self.conditioner
-            .push(&self.block, &mut self.analysis_block)?;
-        self.extractor.push(&self.analysis_block, &mut self.track);
+        // Loudness reads the original channels, the features the conditioned signal: independent,
+        // so they run side by side (the meter's K-weighting is the largest serial part of a stem).
+        let StemWorker {
+            meter,
+            conditioner,
+            extractor,
+            track,
+            block,
+            analysis_block,
+            ..
+        } = self;
+        let (metered, featured) = rayon::join(
+            || meter.push(block),
+            || -> crate::Result<()> {
+                analysis_block.clear();
+                conditioner.push(block, analysis_block)?;
+                extractor.push(analysis_block, track);
+                Ok(())
+            },
+        );
+        metered?;
+        featured?;
         Ok(n == frames)
     }
 
@@ -182,21 +201,51 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
         })
         .collect();
     let mut mix = MixMeter::for_stems(&layouts, opts.true_peak)?;
+    // The mix is metered one step behind, on the blocks of the previous step, while the stems
+    // read and analyse the next: metering the sum is serial work that would otherwise leave
+    // threads idle at every step. The blocks are swapped, not copied.
+    let kinds: Vec<StemKind> = workers.iter().map(|w| w.kind).collect();
+    let mut mix_blocks: Vec<Vec<f32>> = vec![Vec::new(); workers.len()];
+    let mut mix_pending = false;
     loop {
-        let more = workers
-            .par_iter_mut()
-            .map(|w| w.step(opts.block_s))
-            .collect::<crate::Result<Vec<bool>>>()?;
+        let (metered, stepped) = rayon::join(
+            || match mix.as_mut() {
+                Some(m) if mix_pending => m.push_stems(
+                    kinds
+                        .iter()
+                        .copied()
+                        .zip(mix_blocks.iter().map(Vec::as_slice)),
+                ),
+                _ => Ok(()),
+            },
+            || {
+                workers
+                    .par_iter_mut()
+                    .map(|w| w.step(opts.block_s))
+                    .collect::<crate::Result<Vec<bool>>>()
+            },
+        );
+        metered?;
+        let more = stepped?;
         if let Some(p) = &opts.progress {
             let ms = (opts.block_s * 1000.0).round() as u64;
             p.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
         }
-        if let Some(m) = mix.as_mut() {
-            m.push_stems(workers.iter().map(|w| (w.kind, w.block.as_slice())))?;
+        for (w, b) in workers.iter_mut().zip(mix_blocks.iter_mut()) {
+            std::mem::swap(&mut w.block, b);
         }
+        mix_pending = true;
         if !more.iter().any(|&m| m) {
             break;
         }
+    }
+    if let Some(m) = mix.as_mut() {
+        m.push_stems(
+            kinds
+                .iter()
+                .copied()
+                .zip(mix_blocks.iter().map(Vec::as_slice)),
+        )?;
     }
     let mut title = TitleAnalysis {
         mix: mix.map(MixMeter::finish),

@@ -6,7 +6,7 @@ mod common_features;
 
 use common_features::{analyze, generated, lcg_noise};
 use stemscope::features::{
-    FeatureConfig, FeatureExtractor, FeatureTrack, FrameSummary, TEXTURE_FEATURES,
+    FeatureConfig, FeatureExtractor, FeatureSet, FeatureTrack, FrameSummary, TEXTURE_FEATURES,
 };
 
 const SR: usize = 16_000;
@@ -81,7 +81,8 @@ fn all_finite(track: &FeatureTrack) -> bool {
 
 #[test]
 fn output_is_identical_whatever_the_block_size() {
-    let signal = mixture(3.0);
+    // Longer than one batch of frames (1024), so batch boundaries fall inside blocks.
+    let signal = mixture(12.0);
     let reference = run(&signal, signal.len());
     assert_eq!(reference.frames.len(), 1 + signal.len() / 160);
     for block in [1, 7, 160, 1023, 4096, 16_000] {
@@ -112,6 +113,34 @@ fn output_is_identical_whatever_the_thread_count() {
         let many = in_pool(threads);
         assert_eq!(many.frames, one.frames, "{threads} threads");
         assert_eq!(many.windows, one.windows, "{threads} threads");
+    }
+}
+
+#[test]
+fn librosa_set_computes_its_features_exactly_as_the_full_set_and_nothing_else() {
+    let signal = mixture(12.0);
+    let full_config = FeatureConfig::default();
+    let librosa_config = FeatureConfig {
+        set: FeatureSet::Librosa,
+        ..full_config.clone()
+    };
+    let (full_track, full) = analyze(full_config, &signal, 8000);
+    let (librosa_track, librosa) = analyze(librosa_config, &signal, 8000);
+    assert_eq!(librosa.len(), full.len());
+    assert!(!full_track.windows.is_empty());
+    assert!(librosa_track.windows.is_empty(), "no texture windows");
+    for (t, (a, b)) in full.iter().zip(&librosa).enumerate() {
+        assert_eq!(a.mel_db, b.mel_db, "frame {t}: log-mel");
+        assert_eq!(a.mfcc, b.mfcc, "frame {t}: MFCC");
+        // zcr, centroid, roll-off, flatness, flux are computed; rms, bandwidth, periodicity,
+        // pitch, peakiness and contrast are not.
+        for i in [1, 2, 4, 5, 6] {
+            assert_eq!(a.scalars[i], b.scalars[i], "frame {t}: scalar {i}");
+        }
+        for i in [0, 3, 7, 8, 9] {
+            assert_eq!(b.scalars[i], 0.0, "frame {t}: scalar {i}");
+        }
+        assert!(b.contrast.iter().all(|&c| c == 0.0), "frame {t}: contrast");
     }
 }
 

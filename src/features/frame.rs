@@ -3,19 +3,20 @@
 
 use realfft::RealFftPlanner;
 
-use super::FeatureConfig;
-use super::mel::{AMIN, Dct, MelFilterbank, power_to_db};
+use super::lanes;
+use super::mel::{AMIN, Dct, MelFilterbank, log10, power_to_db};
 use super::pitch::{PitchScratch, PitchTracker};
-use super::spectral::{CONTRAST_BANDS, SpectralShape, flatness};
+use super::spectral::{CONTRAST_BANDS, SpectralShape, flatness, flatness_n};
 use super::stft::{Stft, StftScratch};
+use super::{FeatureConfig, FeatureSet};
 
 /// Floor of the level-independent variants: far under any real signal, still a normal f32.
 pub const TINY: f32 = 1e-30;
 
 /// `10 log10(max(x, TINY))`.
-#[inline]
+#[inline(always)]
 fn db_tiny(x: f32) -> f32 {
-    10.0 * x.max(TINY).log10()
+    10.0 * log10(x.max(TINY))
 }
 
 /// Values with `|x| <= ZCR_THRESHOLD` count as zero (positive) for the zero-crossing rate (librosa).
@@ -88,6 +89,9 @@ pub struct FrameAnalyzer {
     shape: SpectralShape,
     pitch: PitchTracker,
     layout: FrameLayout,
+    set: FeatureSet,
+    /// The CPU has AVX2: [`FrameAnalyzer::analyze`] runs a copy compiled for it.
+    avx2: bool,
 }
 
 /// Per-thread work buffers; made once per worker, reused for every frame.
@@ -119,6 +123,8 @@ impl FrameAnalyzer {
                 n_mels: c.n_mels,
                 n_mfcc: c.n_mfcc,
             },
+            set: c.set,
+            avx2: has_avx2(),
             stft,
         }
     }
@@ -139,59 +145,109 @@ impl FrameAnalyzer {
     }
 
     /// Computes the record of one frame (`n_fft` samples) into `out` (`layout().stride()` values).
+    ///
+    /// On CPUs with AVX2 this runs a copy of the same code compiled for AVX2 (twice the vector
+    /// width in the lane loops). The results are identical: Rust never fuses or reorders
+    /// floating-point operations, so only the instructions differ, not the arithmetic.
     pub fn analyze(&self, frame: &[f32], s: &mut FrameScratch, out: &mut [f32]) {
-        let n = frame.len().max(1) as f32;
-        out[RMS] = (frame.iter().map(|x| x * x).sum::<f32>() / n).sqrt();
-        out[ZCR] = zero_crossing_rate(frame);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when the running CPU supports AVX2 (`has_avx2`).
+            return unsafe { self.analyze_avx2(frame, s, out) };
+        }
+        self.analyze_generic(frame, s, out);
+    }
 
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn analyze_avx2(&self, frame: &[f32], s: &mut FrameScratch, out: &mut [f32]) {
+        self.analyze_generic(frame, s, out);
+    }
+
+    /// The body of [`analyze`](Self::analyze); inlined (with everything it calls in this module
+    /// tree) into each compiled copy.
+    #[inline(always)]
+    fn analyze_generic(&self, frame: &[f32], s: &mut FrameScratch, out: &mut [f32]) {
+        let zcr = zero_crossing_rate(frame);
         self.stft.power(frame, &mut s.stft, &mut s.power);
         for (m, p) in s.mag.iter_mut().zip(&s.power) {
             *m = p.sqrt();
         }
+        let l = self.layout;
+        let (head, tail) = out.split_at_mut(l.mel_rel().end);
+        let (scalars, mels) = head.split_at_mut(SCALARS);
+        let (mel, mel_rel) = mels.split_at_mut(l.n_mels);
+        let (mfcc, mfcc_rel) = tail.split_at_mut(l.n_mfcc);
+        self.mel.apply(&s.power, mel);
+        let top = lanes::max_or_zero(mel);
+        let floor = db_tiny(top) - REL_RANGE_DB;
+        let absolute_floor = power_to_db(AMIN);
+        for (r, v) in mel_rel.iter_mut().zip(mel.iter_mut()) {
+            // One logarithm for both variants: they differ only in where they are floored.
+            let db = db_tiny(*v);
+            *r = db.max(floor);
+            *v = if *v >= AMIN { db } else { absolute_floor };
+        }
+
+        if self.set == FeatureSet::Librosa {
+            // Only librosa's list; the fields it leaves out read 0.
+            scalars.fill(0.0);
+            mfcc_rel.fill(0.0);
+            scalars[ZCR] = zcr;
+            let (centroid, rolloff) = self.shape.centroid_rolloff(&s.mag);
+            scalars[CENTROID] = centroid;
+            scalars[ROLLOFF] = rolloff;
+            scalars[FLATNESS] = flatness(&s.power, AMIN);
+            self.dct.apply(mel, mfcc);
+            return;
+        }
+
+        let n = frame.len().max(1) as f32;
+        scalars[ZCR] = zcr;
+        scalars[RMS] = (lanes::sum_sq(frame) / n).sqrt();
         let (centroid, bandwidth, rolloff) = self.shape.centroid_bandwidth_rolloff(&s.mag);
-        out[CENTROID] = centroid;
-        out[BANDWIDTH] = bandwidth;
-        out[ROLLOFF] = rolloff;
-        let max_power = s.power.iter().fold(0.0f32, |a, &b| a.max(b));
+        scalars[CENTROID] = centroid;
+        scalars[BANDWIDTH] = bandwidth;
+        scalars[ROLLOFF] = rolloff;
+        let max_power = lanes::max_or_zero(&s.power);
         let rel_floor = max_power * 10f32.powf(-REL_RANGE_DB / 10.0);
-        out[FLATNESS] = flatness(&s.power, AMIN);
-        out[FLATNESS_REL] = flatness(&s.power, rel_floor.max(TINY));
-        out[SPEECH_MS] = self.shape.speech_band_ms(&s.power);
-        out[PEAKINESS] = self.shape.peakiness(&s.power, &mut s.buf);
-        let (contrast, contrast_rel) = out[CONTRAST..SCALARS].split_at_mut(CONTRAST_BANDS);
+        [scalars[FLATNESS], scalars[FLATNESS_REL]] =
+            flatness_n(&s.power, [AMIN, rel_floor.max(TINY)]);
+        scalars[SPEECH_MS] = self.shape.speech_band_ms(&s.power);
+        scalars[PEAKINESS] = self.shape.peakiness(&s.power);
+        let (contrast, contrast_rel) = scalars[CONTRAST..].split_at_mut(CONTRAST_BANDS);
         // Contrast is in librosa's units, 10 log10 of magnitudes: half the power range.
         let mag_floor_db = db_tiny(max_power.sqrt()) - REL_RANGE_DB / 2.0;
         self.shape
             .contrast(&s.mag, &mut s.buf, contrast, contrast_rel, mag_floor_db);
-
-        let l = self.layout;
-        let (head, tail) = out.split_at_mut(l.mel_rel().end);
-        let (mel, mel_rel) = head[SCALARS..].split_at_mut(l.n_mels);
-        let (mfcc, mfcc_rel) = tail.split_at_mut(l.n_mfcc);
-        self.mel.apply(&s.power, mel);
-        let top = mel.iter().fold(0.0f32, |a, &b| a.max(b));
-        let floor = db_tiny(top) - REL_RANGE_DB;
-        for (r, v) in mel_rel.iter_mut().zip(mel.iter_mut()) {
-            *r = db_tiny(*v).max(floor);
-            *v = power_to_db(*v);
-        }
-        self.dct.apply(mel, mfcc);
-        self.dct.apply(mel_rel, mfcc_rel);
+        self.dct.apply_pair(mel, mel_rel, mfcc, mfcc_rel);
 
         let (periodicity, pitch) = self.pitch.analyze(frame, &mut s.pitch);
-        out[PERIODICITY] = periodicity;
-        out[PITCH] = pitch;
+        scalars[PERIODICITY] = periodicity;
+        scalars[PITCH] = pitch;
+    }
+}
+
+/// Whether the running CPU supports AVX2.
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
 /// Fraction of sample pairs whose sign differs (librosa `zero_crossing_rate`, `zero_pos=True`).
+#[inline(always)]
 fn zero_crossing_rate(frame: &[f32]) -> f32 {
-    let mut crossings = 0u32;
-    let mut prev_neg = frame.first().is_some_and(|&x| x < -ZCR_THRESHOLD);
-    for &x in frame.iter().skip(1) {
-        let neg = x < -ZCR_THRESHOLD;
-        crossings += (neg != prev_neg) as u32;
-        prev_neg = neg;
-    }
+    let neg = |x: f32| x < -ZCR_THRESHOLD;
+    let crossings: u32 = frame
+        .iter()
+        .zip(frame.iter().skip(1))
+        .map(|(&a, &b)| (neg(a) != neg(b)) as u32)
+        .sum();
     crossings as f32 / frame.len().max(1) as f32
 }

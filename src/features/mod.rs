@@ -16,8 +16,12 @@
 //!
 //! Modules: [`stft`] (window + FFT), [`mel`] (filterbank, dB, DCT), [`spectral`] (centroid,
 //! flatness, contrast, peakiness...), [`pitch`] (NCCF periodicity and pitch), `frame` (one frame's
-//! record), [`texture`] (window statistics).
+//! record), [`texture`] (window statistics), [`lanes`] (vectorisable sums in a fixed order).
+//!
+//! [`FeatureConfig::set`] can restrict the work to librosa's usual feature list
+//! ([`FeatureSet::Librosa`]), for like-for-like speed comparisons.
 
+pub mod lanes;
 pub mod mel;
 pub mod pitch;
 pub mod spectral;
@@ -51,6 +55,22 @@ pub struct FeatureConfig {
     pub fmax: f32,
     pub texture_len_s: f64,
     pub texture_hop_s: f64,
+    /// Which features to compute: all of them (what the detectors need), or librosa's list only.
+    pub set: FeatureSet,
+}
+
+/// The features an extractor computes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum FeatureSet {
+    /// Everything in [`FrameView`], [`FrameSummary`] and [`TEXTURE_FEATURES`] (the default, what
+    /// the detectors and models read).
+    #[default]
+    Full,
+    /// Only what the usual librosa feature script computes, for like-for-like speed comparisons:
+    /// power spectrum, log-mel, MFCC, spectral centroid, flatness, roll-off, zero-crossing rate
+    /// and onset strength (flux). Everything else in a frame reads 0 (levels -120 dB), and no
+    /// texture windows are made.
+    Librosa,
 }
 
 impl Default for FeatureConfig {
@@ -65,6 +85,7 @@ impl Default for FeatureConfig {
             fmax: ANALYSIS_RATE as f32 / 2.0,
             texture_len_s: 1.0,
             texture_hop_s: 0.25,
+            set: FeatureSet::Full,
         }
     }
 }
@@ -287,7 +308,7 @@ impl FeatureExtractor {
             // Non-finite samples (a corrupt decode) would poison every statistic: read them as 0.
             self.buf
                 .extend(chunk.iter().map(|&x| if x.is_finite() { x } else { 0.0 }));
-            self.process_ready(track, observer);
+            self.process_ready(false, track, observer);
         }
     }
 
@@ -305,17 +326,22 @@ impl FeatureExtractor {
         }
         self.buf
             .extend(std::iter::repeat_n(0.0, self.config.n_fft / 2));
-        self.process_ready(track, observer);
-        self.texture.finish(&mut track.windows);
+        self.process_ready(true, track, observer);
+        if self.config.set == FeatureSet::Full {
+            self.texture.finish(&mut track.windows);
+        }
         self.started = false;
         self.buf.clear();
         self.buf_pos = 0;
         self.next_frame = 0;
     }
 
-    /// Computes every frame whose samples are all in `buf`, in batches, then drops consumed samples.
+    /// Computes the frames whose samples are all in `buf`, in batches, then drops consumed samples.
+    /// Until `flush`, only whole batches are computed: a batch is what the threads share, and a
+    /// few dozen frames (what a 0.5 s block brings) are too little work to split.
     fn process_ready(
         &mut self,
+        flush: bool,
         track: &mut FeatureTrack,
         observer: &mut dyn FnMut(&FrameView<'_>),
     ) {
@@ -327,6 +353,9 @@ impl FeatureExtractor {
                 break;
             }
             let available = (end - n_fft) / hop + 1 - first;
+            if !flush && available < BATCH_FRAMES as u64 {
+                break;
+            }
             let n = (available as usize).min(BATCH_FRAMES);
             self.compute_batch(first, n);
             self.consume_batch(first, n, track, observer);
@@ -422,7 +451,9 @@ impl FeatureExtractor {
                 peakiness: rec[frame::PEAKINESS],
                 summary,
             });
-            self.texture.push(rec, layout, flux, &mut track.windows);
+            if self.config.set == FeatureSet::Full {
+                self.texture.push(rec, layout, flux, &mut track.windows);
+            }
         }
     }
 }

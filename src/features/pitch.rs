@@ -73,6 +73,7 @@ impl PitchTracker {
 
     /// Periodicity in [0, 1] and pitch in Hz (0 when the periodicity is under
     /// [`VOICED_THRESHOLD`]) of `frame`, whose middle `segment_len()` samples are used.
+    #[inline(always)]
     pub fn analyze(&self, frame: &[f32], s: &mut PitchScratch) -> (f32, f32) {
         let p = self.segment;
         if frame.len() < p {
@@ -80,16 +81,17 @@ impl PitchTracker {
         }
         let start = (frame.len() - p) / 2;
         let seg = &frame[start..start + p];
-        let mean = seg.iter().map(|&x| x as f64).sum::<f64>() / p as f64;
-        s.energy[0] = 0.0;
-        let mut acc = 0.0f64;
-        for (i, &x) in seg.iter().enumerate() {
+        let mean = sum_f64(seg) / p as f64;
+        // Zero-mean segment, its squares, and their running sum: energy[i] = sum of the first i.
+        for ((t, e), &x) in s.time.iter_mut().zip(&mut s.energy[1..]).zip(seg) {
             let v = x as f64 - mean;
-            s.time[i] = v as f32;
-            acc += v * v;
-            s.energy[i + 1] = acc;
+            *t = v as f32;
+            *e = v * v;
         }
-        if acc / (p as f64) < SILENT_MS {
+        s.energy[0] = 0.0;
+        prefix_sum(&mut s.energy[..=p]);
+        let total = s.energy[p];
+        if total / (p as f64) < SILENT_MS {
             return (0.0, 0.0);
         }
         s.time[p..].fill(0.0);
@@ -112,23 +114,27 @@ impl PitchTracker {
             return (0.0, 0.0);
         }
         // s.time[lag] is now n * sum_i x[i] x[i + lag] (linear: the padding prevents wrap-around).
-        let total = s.energy[p];
-        let scale = 1.0 / n as f64;
-        let mut best = f32::NEG_INFINITY;
-        for lag in self.min_lag - 1..=self.max_lag + 1 {
-            let e1 = s.energy[p - lag];
-            let e2 = total - s.energy[lag];
-            let denom = (e1 * e2).sqrt();
-            let r = if denom > total * 1e-9 {
-                (s.time[lag] as f64 * scale / denom).clamp(-1.0, 1.0) as f32
-            } else {
-                0.0
-            };
-            s.nccf[lag] = r;
-            if (self.min_lag..=self.max_lag).contains(&lag) {
-                best = best.max(r);
-            }
+        // The energies need f64 (their differences cancel); the ratio itself is taken in f32, a
+        // branch-free loop the compiler vectorises. `1 / n` is a power of two: exact in f32.
+        let scale = 1.0 / n as f32;
+        let min_denom_sq = total * total * 1e-18;
+        let (lo, hi) = (self.min_lag - 1, self.max_lag + 1);
+        // Energies of the two overlapping parts: the first p - lag samples, the last p - lag.
+        let heads = s.energy[p - hi..=p - lo].iter().rev();
+        let tails = s.energy[lo..=hi].iter();
+        for (((r, &c), &e1), &e) in s.nccf[lo..=hi]
+            .iter_mut()
+            .zip(&s.time[lo..=hi])
+            .zip(heads)
+            .zip(tails)
+        {
+            let d = e1 * (total - e);
+            let ratio = (c * scale / (d as f32).sqrt()).clamp(-1.0, 1.0);
+            *r = if d > min_denom_sq { ratio } else { 0.0 };
         }
+        let best = s.nccf[self.min_lag..=self.max_lag]
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, &r| m.max(r));
         if best <= 0.0 {
             return (0.0, 0.0);
         }
@@ -151,6 +157,70 @@ impl PitchTracker {
         };
         (periodicity, pitch)
     }
+}
+
+/// Sum of `v` in f64, four lanes (see [`super::lanes`]).
+#[inline(always)]
+fn sum_f64(v: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for j in 0..4 {
+            acc[j] += c[j] as f64;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += x as f64;
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3])
+}
+
+/// In-place running sum. Four contiguous blocks are summed as independent chains (a single chain
+/// of dependent additions is latency-bound), then each block is offset by the total before it.
+#[inline(always)]
+fn prefix_sum(v: &mut [f64]) {
+    let len = v.len() / 4;
+    if len < 2 {
+        let mut acc = 0.0;
+        for x in v.iter_mut() {
+            acc += *x;
+            *x = acc;
+        }
+        return;
+    }
+    let (head, tail) = v.split_at_mut(4 * len);
+    let (b0, rest) = head.split_at_mut(len);
+    let (b1, rest) = rest.split_at_mut(len);
+    let (b2, b3) = rest.split_at_mut(len);
+    let mut acc = [0.0f64; 4];
+    for (((x0, x1), x2), x3) in b0
+        .iter_mut()
+        .zip(b1.iter_mut())
+        .zip(b2.iter_mut())
+        .zip(b3.iter_mut())
+    {
+        acc[0] += *x0;
+        *x0 = acc[0];
+        acc[1] += *x1;
+        *x1 = acc[1];
+        acc[2] += *x2;
+        *x2 = acc[2];
+        acc[3] += *x3;
+        *x3 = acc[3];
+    }
+    // The tail continues the last block's chain.
+    for x in tail.iter_mut() {
+        acc[3] += *x;
+        *x = acc[3];
+    }
+    let mut offset = acc[0];
+    for block in [b1, b2] {
+        block.iter_mut().for_each(|x| *x += offset);
+        offset = block[len - 1];
+    }
+    b3.iter_mut()
+        .chain(tail.iter_mut())
+        .for_each(|x| *x += offset);
 }
 
 #[cfg(test)]
@@ -199,5 +269,23 @@ mod tests {
             "noise: {per} {pitch}"
         );
         assert_eq!(t.analyze(&[0.0; 1024], &mut s), (0.0, 0.0));
+    }
+
+    #[test]
+    fn blocked_prefix_sum_is_the_running_sum() {
+        for n in [0usize, 1, 2, 7, 8, 9, 641] {
+            let v: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64).collect();
+            let mut blocked = v.clone();
+            prefix_sum(&mut blocked);
+            let mut acc = 0.0;
+            let running: Vec<f64> = v
+                .iter()
+                .map(|x| {
+                    acc += x;
+                    acc
+                })
+                .collect();
+            assert_eq!(blocked, running, "n = {n}");
+        }
     }
 }

@@ -59,6 +59,7 @@ impl Stft {
     }
 
     /// Writes the power spectrum of `frame` (`n_fft` samples) into `power` (`n_bins` values).
+    #[inline(always)]
     pub fn power(&self, frame: &[f32], s: &mut StftScratch, power: &mut [f32]) {
         for ((x, &f), &w) in s.input.iter_mut().zip(frame).zip(&self.window) {
             *x = f * w;

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use super::train::Rng;
 use crate::condition::{ANALYSIS_RATE, Conditioner};
 use crate::discover::StemKind;
-use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack, TextureWindow};
+use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack, FrameSummary, TextureWindow};
 use crate::timeline::{CueKind, Span};
 
 /// What a labelled file holds.
@@ -254,16 +254,20 @@ pub fn decode_analysis(path: &Path, offset_s: f64, max_s: f64) -> crate::Result<
     Ok(out[a.min(b)..b].to_vec())
 }
 
-/// Runs the feature engine over an analysis-rate signal, in the pipeline's block size, and keeps
-/// the texture windows.
-pub fn extract_windows(signal: &[f32], config: &FeatureConfig) -> Vec<TextureWindow> {
+/// Runs the feature engine over an analysis-rate signal, in the pipeline's block size.
+pub fn extract_track(signal: &[f32], config: &FeatureConfig) -> FeatureTrack {
     let mut extractor = FeatureExtractor::new(config.clone());
     let mut track = FeatureTrack::default();
     for block in signal.chunks(ANALYSIS_RATE as usize / 2) {
         extractor.push(block, &mut track);
     }
     extractor.finish(&mut track);
-    track.windows
+    track
+}
+
+/// The texture windows of [`extract_track`].
+pub fn extract_windows(signal: &[f32], config: &FeatureConfig) -> Vec<TextureWindow> {
+    extract_track(signal, config).windows
 }
 
 fn rms(x: &[f32]) -> f64 {
@@ -386,6 +390,34 @@ pub fn reverb(x: &mut [f32], rt60_s: f64, wet_db: f64) {
     }
 }
 
+/// Shifts a voice by `semitones` the way a tape played faster or slower does: pitch and formants
+/// move together and the duration scales by the inverse factor (returned with the signal). A
+/// different singer is what the model must generalise to, and with a few dozen real voices to
+/// learn from, shifted copies (a tenor made an alto, a soprano a mezzo) are the cheapest way to
+/// show it more of them. Linear interpolation, after a low-pass below the new Nyquist limit when
+/// shifting up so that nothing folds back.
+pub fn shift_pitch(x: &[f32], semitones: f64) -> (Vec<f32>, f64) {
+    let factor = 2f64.powf(semitones / 12.0);
+    let mut src = x.to_vec();
+    if factor > 1.0 {
+        let cutoff = 0.45 * ANALYSIS_RATE as f64 / factor;
+        Biquad::lowpass(cutoff, 0.707).run(&mut src);
+        Biquad::lowpass(cutoff, 0.707).run(&mut src);
+    }
+    let n = ((src.len() as f64 - 1.0) / factor).floor().max(0.0) as usize;
+    let out = (0..n)
+        .map(|i| {
+            let pos = i as f64 * factor;
+            let j = pos as usize;
+            let frac = (pos - j as f64) as f32;
+            let a = src[j];
+            let b = src.get(j + 1).copied().unwrap_or(a);
+            a + frac * (b - a)
+        })
+        .collect();
+    (out, factor)
+}
+
 /// Scales `x` so that its RMS is `level_db` dBFS (a silent signal stays silent).
 pub fn set_level(x: &mut [f32], level_db: f64) {
     let r = rms(x);
@@ -409,12 +441,17 @@ pub struct Example {
     pub kind: Option<CueKind>,
     /// Known voice times; `None` when unknown (cue-level evaluation only).
     pub vocals: Option<Vec<Span>>,
-    /// How it was made: "natural", "mixed", "spoken over music".
+    /// How it was made: "natural", "mixed", "spoken over music", "shifted" (training only).
     pub construction: &'static str,
+    /// Made only to train on (pitch-shifted voices): never scored, so that cross-validation
+    /// measures the same held-out examples whatever the training augmentation.
+    pub train_only: bool,
     pub duration_s: f64,
     /// Playback level it was rendered at, RMS dBFS.
     pub level_db: f64,
     pub windows: Vec<TextureWindow>,
+    /// The per-frame summaries (10 ms hop) the windows were computed from.
+    pub frames: Vec<FrameSummary>,
 }
 
 impl Example {
@@ -446,6 +483,11 @@ pub struct DatasetOptions {
     pub mixes_per_voice: usize,
     /// Mixtures made per speech clip (spoken vocals over music).
     pub mixes_per_speech: usize,
+    /// Extra training-only mixtures per isolated voice, the voice pitch-shifted (see
+    /// [`shift_pitch`]); they are trained on but never scored.
+    pub shifted_mixes_per_voice: usize,
+    /// Largest pitch shift of those mixtures, semitones either way.
+    pub max_shift_st: f64,
     /// Train on non-commercial and research-only items too.
     pub allow_restricted: bool,
     /// Keep natural items at their own level (evaluation) instead of random levels (training).
@@ -463,6 +505,8 @@ impl Default for DatasetOptions {
             levels: 2,
             mixes_per_voice: 6,
             mixes_per_speech: 2,
+            shifted_mixes_per_voice: 0,
+            max_shift_st: 4.0,
             allow_restricted: false,
             keep_level: false,
             features: FeatureConfig::default(),
@@ -590,7 +634,20 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
         construction: &'static str,
         level_db: f64,
         seed: u64,
+        /// Pitch-shift the voice (training-only mixtures).
+        shifted: bool,
     }
+    // Accompaniments a voice may be laid over: same fold, another recording, 8 s or longer.
+    let beds_for = |i: usize| -> Vec<usize> {
+        (0..items.len())
+            .filter(|&j| {
+                items[j].class.is_accompaniment()
+                    && fold(j) == fold(i)
+                    && items[j].group != items[i].group
+                    && ok(j).is_some_and(|s| s.len() >= 8 * ANALYSIS_RATE as usize)
+            })
+            .collect()
+    };
     let mut rng = Rng::new(opts.seed);
     let mut recipes = Vec::new();
     for (i, it) in items.iter().enumerate() {
@@ -612,6 +669,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 construction: "natural",
                 level_db: rng.range(-50.0, -14.0),
                 seed: rng.next_u64(),
+                shifted: false,
             });
         }
     }
@@ -624,14 +682,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
         if ok(i).is_none() || it.vocal_segments.as_ref().is_some_and(|v| v.is_empty()) {
             continue;
         }
-        let beds: Vec<usize> = (0..items.len())
-            .filter(|&j| {
-                items[j].class.is_accompaniment()
-                    && fold(j) == fold(i)
-                    && items[j].group != it.group
-                    && ok(j).is_some_and(|s| s.len() >= 8 * ANALYSIS_RATE as usize)
-            })
-            .collect();
+        let beds = beds_for(i);
         if beds.is_empty() {
             continue;
         }
@@ -652,6 +703,38 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 },
                 level_db: rng.range(-50.0, -14.0),
                 seed: rng.next_u64(),
+                shifted: false,
+            });
+        }
+    }
+    // Training-only mixtures of pitch-shifted voices, from a separate random stream so that the
+    // scored examples above stay the same whatever is added here.
+    let mut rng = Rng::new(opts.seed ^ 0x5_41F7);
+    for (i, it) in items.iter().enumerate() {
+        if it.class != ItemClass::VocalsIsolated
+            || ok(i).is_none()
+            || it.vocal_segments.as_ref().is_some_and(|v| v.is_empty())
+        {
+            continue;
+        }
+        let beds = beds_for(i);
+        if beds.is_empty() {
+            continue;
+        }
+        for m in 0..opts.shifted_mixes_per_voice {
+            let j = beds[rng.below(beds.len())];
+            recipes.push(Recipe {
+                name: format!(
+                    "{} shifted over {} #{m}",
+                    it.path.display(),
+                    items[j].path.display()
+                ),
+                items: vec![i, j],
+                kind: Some(CueKind::Song),
+                construction: "shifted",
+                level_db: rng.range(-50.0, -14.0),
+                seed: rng.next_u64(),
+                shifted: true,
             });
         }
     }
@@ -666,10 +749,18 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 [v, bed] => {
                     let voice_item = &items[*v];
                     let mut voice = ok(*v)?.clone();
-                    let segs = voice_item
+                    let mut segs = voice_item
                         .vocal_segments
                         .clone()
                         .unwrap_or_else(|| vec![Span::new(0.0, voice.len() as f64 / rate)]);
+                    if r.shifted {
+                        let st = rng.range(-opts.max_shift_st, opts.max_shift_st);
+                        let (shifted, factor) = shift_pitch(&voice, st);
+                        voice = shifted;
+                        for s in &mut segs {
+                            *s = Span::new(s.start_s / factor, s.end_s / factor);
+                        }
+                    }
                     random_eq(&mut voice, &mut rng);
                     if rng.uniform() < 0.5 {
                         reverb(&mut voice, rng.range(0.3, 1.5), rng.range(-14.0, -4.0));
@@ -714,7 +805,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
             if peak > 0.99 {
                 signal.iter_mut().for_each(|v| *v *= 0.99 / peak);
             }
-            let windows = extract_windows(&signal, &opts.features);
+            let track = extract_track(&signal, &opts.features);
             Some(Example {
                 name: r.name.clone(),
                 fold: fold(r.items[0]),
@@ -724,9 +815,11 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 kind: r.kind,
                 vocals,
                 construction: r.construction,
+                train_only: r.shifted,
                 duration_s: signal.len() as f64 / rate,
                 level_db,
-                windows,
+                windows: track.windows,
+                frames: track.frames,
             })
         })
         .collect();
@@ -749,6 +842,78 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
         tallies: tallies.into_values().collect(),
         skipped,
     })
+}
+
+/// Writes a dataset for analysis outside stemscope: `<prefix>.json` (one object per example:
+/// name, fold, groups, trainable, kind, construction, voice spans, duration, level, window starts
+/// and counts), `<prefix>.windows.f32` (every example's texture values, row after row) and
+/// `<prefix>.frames.f32` (every example's frame summaries, 8 values a frame in the field order of
+/// [`FrameSummary`]), both raw little-endian `f32`.
+pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
+    use std::io::Write as _;
+    let with_ext = |ext: &str| {
+        let mut p = prefix.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p)
+    };
+    let (meta_path, win_path, frame_path) = (
+        with_ext(".json"),
+        with_ext(".windows.f32"),
+        with_ext(".frames.f32"),
+    );
+    let open = |p: &Path| {
+        std::fs::File::create(p)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| crate::Error::io(p, e))
+    };
+    let (mut win, mut frm) = (open(&win_path)?, open(&frame_path)?);
+    let mut meta = Vec::new();
+    for e in &ds.examples {
+        for w in &e.windows {
+            for v in &w.values {
+                win.write_all(&v.to_le_bytes())
+                    .map_err(|err| crate::Error::io(&win_path, err))?;
+            }
+        }
+        for f in &e.frames {
+            for v in [
+                f.rms_db,
+                f.speech_band_db,
+                f.periodicity,
+                f.pitch_hz,
+                f.flatness,
+                f.centroid_hz,
+                f.flux,
+                f.peakiness,
+            ] {
+                frm.write_all(&v.to_le_bytes())
+                    .map_err(|err| crate::Error::io(&frame_path, err))?;
+            }
+        }
+        meta.push(serde_json::json!({
+            "name": e.name,
+            "fold": e.fold,
+            "groups": e.items.iter().map(|&i| ds.items[i].group.clone()).collect::<Vec<_>>(),
+            "classes": e.items.iter().map(|&i| ds.items[i].class.name()).collect::<Vec<_>>(),
+            "trainable": e.trainable,
+            "kind": e.kind,
+            "construction": e.construction,
+            "train_only": e.train_only,
+            "vocals": e.vocals.as_ref().map(|v| v.iter().map(|s| [s.start_s, s.end_s]).collect::<Vec<_>>()),
+            "duration_s": e.duration_s,
+            "level_db": e.level_db,
+            "window_start_s": e.windows.iter().map(|w| w.start_s).collect::<Vec<_>>(),
+            "n_values": e.windows.first().map(|w| w.values.len()).unwrap_or(0),
+            "n_frames": e.frames.len(),
+        }));
+    }
+    win.flush()
+        .map_err(|err| crate::Error::io(&win_path, err))?;
+    frm.flush()
+        .map_err(|err| crate::Error::io(&frame_path, err))?;
+    let text = serde_json::to_string(&meta)
+        .map_err(|err| crate::Error::Other(format!("cannot serialise the dataset: {err}")))?;
+    std::fs::write(&meta_path, text).map_err(|err| crate::Error::io(&meta_path, err))
 }
 
 /// Merges spans (sorted by start) separated by less than `gap_s`.
@@ -854,6 +1019,29 @@ mod tests {
         }
         let before = (truth[0].start_s * rate as f64) as usize;
         assert!(layer[..before.saturating_sub(1)].iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn a_pitch_shift_moves_the_pitch_and_scales_the_duration() {
+        let rate = ANALYSIS_RATE as f64;
+        let sine: Vec<f32> = (0..16000)
+            .map(|i| (std::f64::consts::TAU * 220.0 * i as f64 / rate).sin() as f32)
+            .collect();
+        // Zero crossings per second = twice the frequency.
+        let freq = |x: &[f32]| {
+            let crossings = x
+                .windows(2)
+                .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+                .count();
+            crossings as f64 / 2.0 / (x.len() as f64 / rate)
+        };
+        let (up, factor) = shift_pitch(&sine, 12.0);
+        assert!((factor - 2.0).abs() < 1e-9);
+        assert!((freq(&up) - 440.0).abs() < 5.0, "{}", freq(&up));
+        assert!((up.len() as f64 - 8000.0).abs() < 2.0, "{}", up.len());
+        let (down, _) = shift_pitch(&sine, -12.0);
+        assert!((freq(&down) - 110.0).abs() < 2.0, "{}", freq(&down));
+        assert!((down.len() as f64 - 32000.0).abs() < 4.0, "{}", down.len());
     }
 
     #[test]

@@ -241,7 +241,11 @@ pub fn cross_validate(
             .iter()
             .filter(|e| e.fold != f && e.trainable)
             .collect();
-        let test: Vec<&Example> = ds.examples.iter().filter(|e| e.fold == f).collect();
+        let test: Vec<&Example> = ds
+            .examples
+            .iter()
+            .filter(|e| e.fold == f && !e.train_only)
+            .collect();
         if train.is_empty() || test.is_empty() {
             continue;
         }

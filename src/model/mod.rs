@@ -311,67 +311,103 @@ impl VocalModel {
         }
     }
 
-    /// Refuses a model trained on other features than `names` (the feature engine's list).
-    pub fn check_features(&self, names: &[&str], path: &Path) -> crate::Result<()> {
-        if self.features.len() == names.len()
-            && self.features.iter().zip(names).all(|(a, b)| a == b)
-        {
-            return Ok(());
-        }
-        let first_diff = self
-            .features
+    /// Where each of the model's features sits in a window laid out as `names` (the feature
+    /// engine's list); refuses a model that reads a feature `names` lacks. The model may read any
+    /// subset of the engine's features, in any order.
+    pub fn feature_columns(&self, names: &[&str], path: &Path) -> crate::Result<Vec<usize>> {
+        self.features
             .iter()
-            .map(String::as_str)
-            .zip(names.iter().copied())
-            .position(|(a, b)| a != b);
-        let detail = match first_diff {
-            Some(i) => format!(
-                "feature {i} is {:?} in the model but {:?} in this build",
-                self.features[i], names[i]
-            ),
-            None => format!(
-                "the model reads {} features, this build computes {}",
-                self.features.len(),
-                names.len()
-            ),
-        };
-        Err(model_error(
-            path,
-            format!(
-                "trained on a different feature list ({detail}); retrain it with `stemscope train`"
-            ),
-        ))
+            .map(|f| {
+                names.iter().position(|n| n == f).ok_or_else(|| {
+                    model_error(
+                        path,
+                        format!(
+                            "reads the feature {f:?}, which this build does not compute ({} \
+                             features, none of that name); retrain it with `stemscope train`",
+                            names.len()
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
-    /// Vocal probability per texture window.
+    /// Refuses a model that reads a feature `names` (the feature engine's list) lacks.
+    pub fn check_features(&self, names: &[&str], path: &Path) -> crate::Result<()> {
+        self.feature_columns(names, path).map(|_| ())
+    }
+
+    /// Vocal probability per texture window, the windows laid out as [`TEXTURE_FEATURES`].
     pub fn predict(&self, windows: &[TextureWindow]) -> crate::Result<Vec<f32>> {
-        if let Some(w) = windows
-            .iter()
-            .find(|w| w.values.len() != self.features.len())
-        {
+        self.predict_with_layout(windows, TEXTURE_FEATURES)
+    }
+
+    /// Vocal probability per texture window, the windows' values named by `layout`.
+    pub fn predict_with_layout(
+        &self,
+        windows: &[TextureWindow],
+        layout: &[&str],
+    ) -> crate::Result<Vec<f32>> {
+        let columns = self.input_columns(windows, layout)?;
+        let width = 2 * columns.len();
+        // Inputs and activations for a batch of rows at a time: for the whole film at once they
+        // would take ~1 kB per window, growing with its length (25 MB for two hours).
+        let mut inputs = InputRows::new(windows, &columns, self.context_windows);
+        let mut x = Array2::<f32>::zeros((PREDICT_ROWS.min(windows.len()), width));
+        let mut out = Vec::with_capacity(windows.len());
+        for t0 in (0..windows.len()).step_by(PREDICT_ROWS) {
+            let rows = PREDICT_ROWS.min(windows.len() - t0);
+            let mut batch = x.slice_mut(ndarray::s![..rows, ..]);
+            inputs.fill(&mut batch);
+            batch
+                .rows_mut()
+                .into_iter()
+                .for_each(|r| self.standardise_row(r));
+            out.extend(self.forward(batch.view()));
+        }
+        Ok(out)
+    }
+
+    /// The unstandardised model inputs of `windows` (values named by `layout`), one row a window.
+    pub fn inputs(&self, windows: &[TextureWindow], layout: &[&str]) -> crate::Result<Array2<f32>> {
+        let columns = self.input_columns(windows, layout)?;
+        Ok(model_inputs(windows, &columns, self.context_windows))
+    }
+
+    /// The model's feature columns in windows laid out as `layout`, after checking every window
+    /// has that layout's width.
+    fn input_columns(
+        &self,
+        windows: &[TextureWindow],
+        layout: &[&str],
+    ) -> crate::Result<Vec<usize>> {
+        let columns = self.feature_columns(layout, Path::new(&self.name))?;
+        if let Some(w) = windows.iter().find(|w| w.values.len() != layout.len()) {
             return Err(crate::Error::Other(format!(
-                "vocal model {}: a texture window at {:.2} s has {} values, the model reads {}",
+                "vocal model {}: a texture window at {:.2} s has {} values, expected {}",
                 self.name,
                 w.start_s,
                 w.values.len(),
-                self.features.len()
+                layout.len()
             )));
         }
-        let mut x = model_inputs(windows, self.features.len(), self.context_windows);
-        self.standardise(&mut x);
-        Ok(self.forward(x.view()))
+        Ok(columns)
     }
 
     /// Applies the stored standardisation in place.
     pub fn standardise(&self, x: &mut Array2<f32>) {
-        for mut row in x.rows_mut() {
-            for ((v, m), s) in row
-                .iter_mut()
-                .zip(&self.normalisation.mean)
-                .zip(&self.normalisation.scale)
-            {
-                *v = (*v - m) / s;
-            }
+        x.rows_mut()
+            .into_iter()
+            .for_each(|r| self.standardise_row(r));
+    }
+
+    fn standardise_row(&self, mut row: ndarray::ArrayViewMut1<f32>) {
+        for ((v, m), s) in row
+            .iter_mut()
+            .zip(&self.normalisation.mean)
+            .zip(&self.normalisation.scale)
+        {
+            *v = (*v - m) / s;
         }
     }
 
@@ -398,42 +434,90 @@ fn layer_forward(layer: &Layer, x: ArrayView2<f32>) -> Array2<f32> {
     z
 }
 
-/// The model's input matrix: one row per window, the window's values followed by their mean over
-/// the windows `t - context ..= t + context` (clipped at the ends). Non-finite values become 0.
-pub fn model_inputs(windows: &[TextureWindow], n_features: usize, context: usize) -> Array2<f32> {
-    let n = windows.len();
-    let mut x = Array2::<f32>::zeros((n, 2 * n_features));
-    // Running sums over a sliding window keep this O(n * features).
-    let mut sum = vec![0.0f64; n_features];
-    let value = |w: &TextureWindow, j: usize| -> f64 {
-        let v = w.values.get(j).copied().unwrap_or(0.0);
-        if v.is_finite() { v as f64 } else { 0.0 }
-    };
-    let (mut lo, mut hi) = (0usize, 0usize); // current context is windows[lo..hi]
-    for t in 0..n {
-        let want_lo = t.saturating_sub(context);
-        let want_hi = (t + context + 1).min(n);
-        while hi < want_hi {
-            for (j, s) in sum.iter_mut().enumerate() {
-                *s += value(&windows[hi], j);
-            }
-            hi += 1;
-        }
-        while lo < want_lo {
-            for (j, s) in sum.iter_mut().enumerate() {
-                *s -= value(&windows[lo], j);
-            }
-            lo += 1;
-        }
-        let count = (hi - lo).max(1) as f64;
-        let mut row = x.row_mut(t);
-        for j in 0..n_features {
-            row[j] = value(&windows[t], j) as f32;
-            row[n_features + j] = (sum[j] / count) as f32;
-        }
-    }
+/// Windows run through the network together in [`VocalModel::predict`].
+const PREDICT_ROWS: usize = 2048;
+
+/// The model's input matrix: one row per window, the window's values at `columns` followed by
+/// their mean over the windows `t - context ..= t + context` (clipped at the ends). Non-finite
+/// values become 0.
+pub fn model_inputs(windows: &[TextureWindow], columns: &[usize], context: usize) -> Array2<f32> {
+    let mut x = Array2::<f32>::zeros((windows.len(), 2 * columns.len()));
+    InputRows::new(windows, columns, context).fill(&mut x.view_mut());
     x
 }
+
+/// The rows of [`model_inputs`], produced in order a batch at a time: the running context sums
+/// carry over from batch to batch, so the rows are the same however they are batched.
+struct InputRows<'a> {
+    windows: &'a [TextureWindow],
+    /// Where the model's features sit in a window's values.
+    columns: &'a [usize],
+    context: usize,
+    /// Next row to produce.
+    t: usize,
+    /// The current context is `windows[lo..hi]`; `sum` holds its per-feature sums.
+    lo: usize,
+    hi: usize,
+    sum: Vec<f64>,
+}
+
+impl<'a> InputRows<'a> {
+    fn new(windows: &'a [TextureWindow], columns: &'a [usize], context: usize) -> Self {
+        InputRows {
+            windows,
+            columns,
+            context,
+            t: 0,
+            lo: 0,
+            hi: 0,
+            sum: vec![0.0; columns.len()],
+        }
+    }
+
+    /// Fills the next `x.nrows()` rows (fewer if the windows run out: the rest is left as is).
+    fn fill(&mut self, x: &mut ndarray::ArrayViewMut2<f32>) {
+        let n = self.windows.len();
+        let nf = self.columns.len();
+        let columns = self.columns;
+        let value = |w: &TextureWindow, j: usize| -> f64 {
+            let v = w.values.get(columns[j]).copied().unwrap_or(0.0);
+            if v.is_finite() { v as f64 } else { 0.0 }
+        };
+        // Running sums over a sliding window keep this O(n * features).
+        for mut row in x.rows_mut() {
+            let t = self.t;
+            if t >= n {
+                break;
+            }
+            let want_lo = t.saturating_sub(self.context);
+            let want_hi = (t + self.context + 1).min(n);
+            while self.hi < want_hi {
+                for (j, s) in self.sum.iter_mut().enumerate() {
+                    *s += value(&self.windows[self.hi], j);
+                }
+                self.hi += 1;
+            }
+            while self.lo < want_lo {
+                for (j, s) in self.sum.iter_mut().enumerate() {
+                    *s -= value(&self.windows[self.lo], j);
+                }
+                self.lo += 1;
+            }
+            let count = (self.hi - self.lo).max(1) as f64;
+            for j in 0..nf {
+                row[j] = value(&self.windows[t], j) as f32;
+                row[nf + j] = (self.sum[j] / count) as f32;
+            }
+            self.t += 1;
+        }
+    }
+}
+
+/// Feature-name prefixes the shipped model leaves out. The mean MFCCs describe the timbre of
+/// whoever sings (and of the band): with a few dozen voices to learn from they let the model
+/// recognise the training singers rather than singing, and grouped cross-validation scores better
+/// without them (see models/README.md). Their spread and deltas stay.
+pub const DEFAULT_DROPPED_FEATURES: &[&str] = &["mfcc_mean_"];
 
 /// Everything `stemscope train` needs.
 #[derive(Debug, Clone)]
@@ -448,6 +532,10 @@ pub struct TrainOptions {
     pub command: String,
     /// Run grouped cross-validation first (its figures go into the model file).
     pub cross_validate: bool,
+    /// Also write the dataset (examples, features) under this prefix ([`dataset::dump`]).
+    pub dump: Option<PathBuf>,
+    /// Texture features left out of the model: those whose name starts with one of these.
+    pub drop_features: Vec<String>,
 }
 
 impl Default for TrainOptions {
@@ -460,6 +548,11 @@ impl Default for TrainOptions {
             name: "vocal-v1".into(),
             command: String::new(),
             cross_validate: true,
+            dump: None,
+            drop_features: DEFAULT_DROPPED_FEATURES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -517,8 +610,10 @@ pub fn train_from_folders(opts: &TrainOptions) -> crate::Result<TrainOutcome> {
         items.extend(dataset::read_folder(f)?);
     }
     let ds = dataset::build(items, &opts.dataset)?;
-    let n_features = TEXTURE_FEATURES.len();
-    if n_features == 0 {
+    if let Some(prefix) = &opts.dump {
+        dataset::dump(&ds, prefix)?;
+    }
+    if TEXTURE_FEATURES.is_empty() {
         return Err(crate::Error::Other(
             "the feature engine of this build computes no texture features: nothing to train on"
                 .into(),
@@ -529,11 +624,15 @@ pub fn train_from_folders(opts: &TrainOptions) -> crate::Result<TrainOutcome> {
         format: MODEL_FORMAT.into(),
         format_version: FORMAT_VERSION,
         name: opts.name.clone(),
-        features: TEXTURE_FEATURES.iter().map(|s| s.to_string()).collect(),
+        features: TEXTURE_FEATURES
+            .iter()
+            .filter(|f| !opts.drop_features.iter().any(|d| f.starts_with(d.as_str())))
+            .map(|s| s.to_string())
+            .collect(),
         context_windows: opts.context_windows,
         normalisation: Normalisation {
-            mean: vec![0.0; 2 * n_features],
-            scale: vec![1.0; 2 * n_features],
+            mean: Vec::new(),
+            scale: Vec::new(),
         },
         layers: Vec::new(),
         smoothing: Smoothing::default(),
@@ -547,8 +646,14 @@ pub fn train_from_folders(opts: &TrainOptions) -> crate::Result<TrainOutcome> {
                  (each speech clip {} times) over accompaniments / instrumental music of the same \
                  fold at a vocal-to-accompaniment ratio of -9..+3 dB, voice EQ (high-pass 60-250 Hz, \
                  low-pass 4.5-7.8 kHz, +-6 dB peak at 0.3-4 kHz), Schroeder reverb (RT60 0.3-1.5 s, \
-                 wet -14..-4 dB) on half, accompaniment EQ on half",
-                opts.dataset.levels, opts.dataset.mixes_per_voice, opts.dataset.mixes_per_speech
+                 wet -14..-4 dB) on half, accompaniment EQ on half; plus {} training-only mixtures per \
+                 isolated voice with the voice pitch-shifted by up to +-{} semitones (pitch and formants \
+                 together, like a tape played faster or slower)",
+                opts.dataset.levels,
+                opts.dataset.mixes_per_voice,
+                opts.dataset.mixes_per_speech,
+                opts.dataset.shifted_mixes_per_voice,
+                opts.dataset.max_shift_st
             ),
             examples: trainable.len(),
             windows: trainable.iter().map(|e| e.windows.len()).sum(),
@@ -654,18 +759,21 @@ mod tests {
     }
 
     #[test]
-    fn a_feature_list_mismatch_is_refused_with_a_clear_message() {
+    fn a_model_reading_a_feature_the_build_lacks_is_refused_with_a_clear_message() {
         let m = tiny_model(&["a", "b"]);
         assert!(m.check_features(&["a", "b"], Path::new("m.json")).is_ok());
+        assert_eq!(
+            m.feature_columns(&["c", "b", "a"], Path::new("m.json"))
+                .ok(),
+            Some(vec![2, 1]),
+            "a subset of the build's features, in any order, is found by name"
+        );
         let err = m
             .check_features(&["a", "c"], Path::new("m.json"))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(
-            err.contains("m.json") && err.contains("\"b\"") && err.contains("\"c\""),
-            "{err}"
-        );
+        assert!(err.contains("m.json") && err.contains("\"b\""), "{err}");
         let err = m
             .check_features(&["a"], Path::new("m.json"))
             .err()
@@ -695,11 +803,32 @@ mod tests {
     }
 
     #[test]
+    fn input_rows_in_batches_equal_the_whole_matrix() {
+        let ws: Vec<TextureWindow> = (0..50)
+            .map(|k| window(k as f64 * 0.25, vec![(k as f32).sin(), k as f32 * 0.1]))
+            .collect();
+        let whole = model_inputs(&ws, &[0, 1], 4);
+        for batch in [1, 7, 50] {
+            let mut rows = InputRows::new(&ws, &[0, 1], 4);
+            let mut x = Array2::<f32>::zeros((batch, 4));
+            let mut got = Vec::new();
+            for _ in (0..ws.len()).step_by(batch) {
+                x.fill(f32::NAN);
+                rows.fill(&mut x.view_mut());
+                got.extend(x.rows().into_iter().map(|r| r.to_vec()));
+            }
+            for (t, row) in whole.rows().into_iter().enumerate() {
+                assert_eq!(row.to_vec(), got[t], "batch {batch}, row {t}");
+            }
+        }
+    }
+
+    #[test]
     fn inputs_carry_the_window_and_its_context_mean() {
         let ws: Vec<TextureWindow> = (0..5)
             .map(|i| window(i as f64 * 0.25, vec![i as f32]))
             .collect();
-        let x = model_inputs(&ws, 1, 1);
+        let x = model_inputs(&ws, &[0], 1);
         assert_eq!(x.column(0).to_vec(), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
         assert_eq!(x.column(1).to_vec(), vec![0.5, 1.0, 2.0, 3.0, 3.5]);
     }
@@ -708,7 +837,7 @@ mod tests {
     fn prediction_is_the_sigmoid_of_the_standardised_inputs() {
         let m = tiny_model(&["a"]);
         let p = m
-            .predict(&[window(0.0, vec![0.0]), window(0.25, vec![4.0])])
+            .predict_with_layout(&[window(0.0, vec![0.0]), window(0.25, vec![4.0])], &["a"])
             .unwrap_or_default();
         // Row 0: 0 + mean(0, 4) = 2; row 1: 4 + 2 = 6.
         assert!(
@@ -716,8 +845,17 @@ mod tests {
             "{p:?}"
         );
         assert!(
-            m.predict(&[window(0.0, vec![1.0, 2.0])]).is_err(),
+            m.predict_with_layout(&[window(0.0, vec![1.0, 2.0])], &["a"])
+                .is_err(),
             "wrong window width refused"
         );
+        // Reading a subset: the model's one feature is the second of the layout.
+        let p2 = m
+            .predict_with_layout(
+                &[window(0.0, vec![9.0, 0.0]), window(0.25, vec![9.0, 4.0])],
+                &["z", "a"],
+            )
+            .unwrap_or_default();
+        assert_eq!(p, p2);
     }
 }

@@ -6,6 +6,7 @@ use ndarray::{Array1, Array2, Axis};
 
 use super::dataset::Example;
 use super::{Activation, Layer, Normalisation, VocalModel, model_inputs};
+use crate::features::TEXTURE_FEATURES;
 
 /// Optimiser and architecture settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,12 +24,12 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            hidden: vec![24],
+            hidden: vec![64],
             hidden_activation: Activation::Relu,
             epochs: 30,
             batch_size: 256,
             learning_rate: 2e-3,
-            l2: 1e-4,
+            l2: 1e-3,
             seed: 1,
         }
     }
@@ -202,9 +203,10 @@ pub fn fit_network(x: &Array2<f32>, y: &[f32], w: &[f32], cfg: &TrainConfig) -> 
 pub fn training_rows(
     examples: &[&Example],
     texture_len_s: f64,
-    n_features: usize,
+    columns: &[usize],
     context: usize,
 ) -> (Array2<f32>, Vec<f32>, Vec<f32>) {
+    let n_features = columns.len();
     let usable: Vec<&&Example> = examples
         .iter()
         .filter(|e| e.vocals.is_some() && !e.windows.is_empty())
@@ -214,7 +216,7 @@ pub fn training_rows(
     let mut y = Vec::with_capacity(rows);
     let mut at = 0;
     for e in usable {
-        let xi = model_inputs(&e.windows, n_features, context);
+        let xi = model_inputs(&e.windows, columns, context);
         let n = xi.nrows();
         x.slice_mut(ndarray::s![at..at + n, ..]).assign(&xi);
         y.extend(e.window_targets(texture_len_s));
@@ -240,12 +242,13 @@ pub fn fit_model(
     cfg: &TrainConfig,
     base: &VocalModel,
 ) -> VocalModel {
-    let (mut x, y, w) = training_rows(
-        examples,
-        texture_len_s,
-        base.features.len(),
-        base.context_windows,
-    );
+    // The base model's features are names from this build's list (see `train_from_folders`).
+    let columns: Vec<usize> = base
+        .features
+        .iter()
+        .filter_map(|f| TEXTURE_FEATURES.iter().position(|n| n == f))
+        .collect();
+    let (mut x, y, w) = training_rows(examples, texture_len_s, &columns, base.context_windows);
     let normalisation = fit_normalisation(&x, &w);
     let mut model = VocalModel {
         normalisation,

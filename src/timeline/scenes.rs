@@ -30,7 +30,9 @@ use serde::Serialize;
 use super::Span;
 use super::scene_file::SceneFile;
 use super::timecode::FrameRate;
-use crate::features::{FeatureTrack, FrameSummary};
+use rayon::prelude::*;
+
+use crate::features::{FeatureTrack, FrameSummary, TextureWindow};
 use crate::loudness::LoudnessTrace;
 
 /// Settings of the automatic segmentation.
@@ -259,39 +261,65 @@ fn fx_loudness_descriptor(trace: &LoudnessTrace, grid: &[f64], out: &mut Vec<Des
     out.push(d);
 }
 
-/// FX texture-window features: the last window ending by the grid point, the first starting at it.
-fn texture_descriptors(fx: &StemInput, grid: &[f64], out: &mut Vec<Descriptor>) {
-    let windows = &fx.features.windows;
-    let dims = windows.first().map_or(0, |w| w.values.len());
-    if dims == 0 {
-        return;
-    }
-    let hop = if fx.features.texture_hop_s > 0.0 {
-        fx.features.texture_hop_s
+/// The value of texture feature `d` in window `k` (a window index, possibly negative or past the end).
+fn texture_value(windows: &[TextureWindow], k: f64, d: usize) -> Option<f64> {
+    (k >= 0.0)
+        .then(|| windows.get(k as usize))
+        .flatten()
+        .and_then(|w| w.values.get(d))
+        .map(|&v| f64::from(v))
+        .filter(|v| v.is_finite())
+}
+
+/// Window spacing and length of a track's texture windows.
+fn texture_geometry(track: &FeatureTrack) -> (f64, f64) {
+    let hop = if track.texture_hop_s > 0.0 {
+        track.texture_hop_s
     } else {
         0.25
     };
-    let len = fx.features.texture_len_s;
-    let value = |k: f64, d: usize| {
-        (k >= 0.0)
-            .then(|| windows.get(k as usize))
-            .flatten()
-            .and_then(|w| w.values.get(d))
-            .map(|&v| f64::from(v))
-            .filter(|v| v.is_finite())
-    };
-    for d in 0..dims {
-        let mut desc = Descriptor::new(G_FX_TEXTURE, 0.0, grid.len());
+    (hop, track.texture_len_s)
+}
+
+/// The floor of each FX texture feature: a feature's unit is unknown here, so its floor is a
+/// twentieth of its spread over the right-hand values of the whole reel's grid. Computed once, in
+/// two streaming passes, so that the chunks of [`segment`] all use the same floors.
+fn texture_floors(fx: &StemInput, grid_len: usize, step: f64) -> Vec<f64> {
+    let windows = &fx.features.windows;
+    let dims = windows.first().map_or(0, |w| w.values.len());
+    let (hop, _) = texture_geometry(fx.features);
+    let right =
+        |i: usize, d: usize| texture_value(windows, (i as f64 * step / hop - 1e-9).ceil(), d);
+    (0..dims)
+        .map(|d| {
+            let (mut count, mut sum) = (0usize, 0.0f64);
+            for v in (0..grid_len).filter_map(|i| right(i, d)) {
+                count += 1;
+                sum += v;
+            }
+            let n = count.max(1) as f64;
+            let mean = sum / n;
+            let sq = (0..grid_len)
+                .filter_map(|i| right(i, d))
+                .map(|v| (v - mean).powi(2))
+                .sum::<f64>();
+            ((sq / n).sqrt() * 0.05).max(1e-6)
+        })
+        .collect()
+}
+
+/// FX texture-window features: the last window ending by the grid point, the first starting at it.
+fn texture_descriptors(fx: &StemInput, floors: &[f64], grid: &[f64], out: &mut Vec<Descriptor>) {
+    let windows = &fx.features.windows;
+    let (hop, len) = texture_geometry(fx.features);
+    for (d, &floor) in floors.iter().enumerate() {
+        let mut desc = Descriptor::new(G_FX_TEXTURE, floor, grid.len());
         for &t in grid {
-            desc.left.push(value(((t - len) / hop + 1e-9).floor(), d));
-            desc.right.push(value((t / hop - 1e-9).ceil(), d));
+            desc.left
+                .push(texture_value(windows, ((t - len) / hop + 1e-9).floor(), d));
+            desc.right
+                .push(texture_value(windows, (t / hop - 1e-9).ceil(), d));
         }
-        // A texture feature's unit is unknown here: its floor is a twentieth of its spread.
-        let present: Vec<f64> = desc.right.iter().flatten().copied().collect();
-        let n = present.len().max(1) as f64;
-        let mean = present.iter().sum::<f64>() / n;
-        let sd = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-        desc.floor = (sd * 0.05).max(1e-6);
         out.push(desc);
     }
 }
@@ -331,25 +359,35 @@ impl Prefix {
     }
 }
 
-/// The novelty curve on `grid` from the descriptors.
-fn novelty(descriptors: &[Descriptor], grid_len: usize, w: usize) -> Vec<f64> {
+/// The novelty at grid points `range` (indices into the whole reel's grid of `grid_len` points) from
+/// descriptors that start at grid point `offset` and reach `w` points past each end of `range`
+/// (or the reel's ends).
+fn novelty(
+    descriptors: &[Descriptor],
+    offset: usize,
+    grid_len: usize,
+    w: usize,
+    range: std::ops::Range<usize>,
+    out: &mut [f64],
+) {
     let prefixes: Vec<(Prefix, Prefix)> = descriptors
         .iter()
         .map(|d| (Prefix::new(&d.left), Prefix::new(&d.right)))
         .collect();
-    let mut out = vec![0.0; grid_len];
     let mut group_sum = [0.0f64; GROUPS];
     let mut group_n = [0usize; GROUPS];
-    for (i, slot) in out.iter_mut().enumerate() {
+    for (i, slot) in range.zip(out.iter_mut()) {
         if i < w || i + w > grid_len {
+            *slot = 0.0;
             continue;
         }
+        let k = i - offset;
         group_sum.fill(0.0);
         group_n.fill(0);
         for (d, (pl, pr)) in descriptors.iter().zip(&prefixes) {
             // Left: values from before each of the grid points (i - w, i]; right: from after [i, i + w).
-            let (nl, ml, vl) = pl.stats(i + 1 - w, i + 1);
-            let (nr, mr, vr) = pr.stats(i, i + w);
+            let (nl, ml, vl) = pl.stats(k + 1 - w, k + 1);
+            let (nr, mr, vr) = pr.stats(k, k + w);
             // Both sides need half their window present (silence or a missing stem says nothing).
             if nl < w as f64 / 2.0 || nr < w as f64 / 2.0 {
                 continue;
@@ -367,10 +405,55 @@ fn novelty(descriptors: &[Descriptor], grid_len: usize, w: usize) -> Vec<f64> {
             .sum::<f64>()
             .sqrt();
     }
-    out
+}
+
+/// Grid points whose novelty is computed together (256 s at the default 0.25 s grid). Only one
+/// chunk's descriptors (plus W points either side) are held at a time per thread, about 10 MB with
+/// the ~115 descriptors of a DX + FX pair, so that memory does not grow with the reel's length.
+const CHUNK_POINTS: usize = 1024;
+
+/// The stems the descriptors are taken from, and what must be known of the whole reel beforehand.
+struct Sources<'a> {
+    fx: Option<StemInput<'a>>,
+    dx: Option<StemInput<'a>>,
+    texture_floors: Vec<f64>,
+}
+
+impl Sources<'_> {
+    fn is_empty(&self) -> bool {
+        self.fx.is_none() && self.dx.is_none_or(|dx| dx.features.frames.is_empty())
+    }
+
+    /// Every descriptor at the grid points `grid` (a stretch of the reel's grid).
+    fn descriptors(&self, grid: &[f64]) -> Vec<Descriptor> {
+        let mut descriptors = Vec::new();
+        if let Some(fx) = &self.fx {
+            if fx.features.frames.is_empty() {
+                fx_loudness_descriptor(fx.loudness, grid, &mut descriptors);
+            } else {
+                let spec = [
+                    (G_FX_LEVEL, 0.5),
+                    (G_FX_SPECTRUM, 0.05),
+                    (G_FX_SPECTRUM, 0.01),
+                ];
+                frame_descriptors(fx.features, grid, spec, fx_cell, &mut descriptors);
+            }
+            texture_descriptors(fx, &self.texture_floors, grid, &mut descriptors);
+        }
+        if let Some(dx) = &self.dx
+            && !dx.features.frames.is_empty()
+        {
+            let spec = [(G_DX_FLOOR, 0.5), (G_DX_FLOOR, 0.05)];
+            frame_descriptors(dx.features, grid, spec, dx_cell, &mut descriptors);
+        }
+        descriptors
+    }
 }
 
 /// Finds scene boundaries (internal cuts, in seconds from the start of the reel).
+///
+/// The novelty curve is computed chunk by chunk ([`CHUNK_POINTS`]), chunks in parallel: each grid
+/// point only needs the descriptors within W of it.
 pub fn segment(
     fx: Option<StemInput>,
     dx: Option<StemInput>,
@@ -383,33 +466,38 @@ pub fn segment(
     if n == 0 {
         return Vec::new();
     }
-    let grid: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
-    let mut descriptors = Vec::new();
-    if let Some(fx) = &fx {
-        if fx.features.frames.is_empty() {
-            fx_loudness_descriptor(fx.loudness, &grid, &mut descriptors);
-        } else {
-            let spec = [
-                (G_FX_LEVEL, 0.5),
-                (G_FX_SPECTRUM, 0.05),
-                (G_FX_SPECTRUM, 0.01),
-            ];
-            frame_descriptors(fx.features, &grid, spec, fx_cell, &mut descriptors);
-        }
-        texture_descriptors(fx, &grid, &mut descriptors);
-    }
-    if let Some(dx) = &dx
-        && !dx.features.frames.is_empty()
-    {
-        let spec = [(G_DX_FLOOR, 0.5), (G_DX_FLOOR, 0.05)];
-        frame_descriptors(dx.features, &grid, spec, dx_cell, &mut descriptors);
-    }
-    if descriptors.is_empty() {
+    let sources = Sources {
+        texture_floors: fx
+            .as_ref()
+            .map(|fx| texture_floors(fx, n, step))
+            .unwrap_or_default(),
+        fx,
+        dx,
+    };
+    if sources.is_empty() {
         return Vec::new();
     }
+    let grid: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
     let w = ((config.window_s.min(config.min_scene_s / 2.0) / step).round() as usize).max(2);
-    let curve = novelty(&descriptors, n, w);
+    let curve = novelty_curve(&sources, &grid, w, CHUNK_POINTS);
     pick_peaks(&curve, step, duration_s, dialogue, config)
+}
+
+/// The novelty at every point of `grid`, `chunk` points at a time (in parallel).
+fn novelty_curve(sources: &Sources, grid: &[f64], w: usize, chunk: usize) -> Vec<f64> {
+    let n = grid.len();
+    let mut curve = vec![0.0; n];
+    curve
+        .par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .for_each(|(c, out)| {
+            let c0 = c * chunk.max(1);
+            let c1 = c0 + out.len();
+            let (lo, hi) = (c0.saturating_sub(w), (c1 + w).min(n));
+            let descriptors = sources.descriptors(&grid[lo..hi]);
+            novelty(&descriptors, lo, n, w, c0..c1, out);
+        });
+    curve
 }
 
 fn pick_peaks(
@@ -603,6 +691,49 @@ mod tests {
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].time_s - 61.0).abs() <= 2.0, "{found:?}");
+    }
+
+    #[test]
+    fn novelty_in_chunks_equals_novelty_in_one_pass() {
+        // Texture windows too, so that every kind of descriptor crosses the chunk edges.
+        let mut fx = track(&CUTS, 250.0, 0.0, 11);
+        fx.windows = (0..1000)
+            .map(|k| crate::features::TextureWindow {
+                start_s: k as f64 * 0.25,
+                values: vec![(k as f32 * 0.37).sin(), if k < 500 { 1.0 } else { 3.0 }],
+            })
+            .collect();
+        let dx = track(
+            &[(0.0, -50.0, 1200.0), (120.0, -45.0, 400.0)],
+            250.0,
+            0.0,
+            13,
+        );
+        let loud = LoudnessTrace::default();
+        let (fx, dx) = (
+            StemInput {
+                features: &fx,
+                loudness: &loud,
+            },
+            StemInput {
+                features: &dx,
+                loudness: &loud,
+            },
+        );
+        let grid: Vec<f64> = (0..1000).map(|i| i as f64 * 0.25).collect();
+        let sources = Sources {
+            texture_floors: texture_floors(&fx, grid.len(), 0.25),
+            fx: Some(fx),
+            dx: Some(dx),
+        };
+        let whole = novelty_curve(&sources, &grid, 32, grid.len());
+        assert!(whole.iter().any(|&v| v > 4.0), "the cuts show");
+        for chunk in [1, 37, 256] {
+            let chunked = novelty_curve(&sources, &grid, 32, chunk);
+            for (i, (a, b)) in whole.iter().zip(&chunked).enumerate() {
+                assert!((a - b).abs() < 1e-9, "chunk {chunk}, point {i}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

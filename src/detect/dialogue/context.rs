@@ -55,7 +55,7 @@ const SPEECH_F0_MAX: f32 = 420.0;
 /// A frame counts as voiced above this periodicity.
 const VOICED: f32 = 0.5;
 /// Noise-floor tracker: blocks of 10 frames, minimum statistics over 4 s either side.
-const FLOOR_BLOCK: usize = 10;
+pub(super) const FLOOR_BLOCK: usize = 10;
 /// A frame is "speechy" (voiced like speech) when voiced in the speaking range, at least this much
 /// of its power is in the 300 Hz - 3.4 kHz band (dB re the whole band), and it is above the floor:
 /// a footstep's thump or a hum can be periodic at 60-150 Hz but keeps its power below 300 Hz.
@@ -67,6 +67,21 @@ const ACTIVE_SNR_DB: f32 = 6.0;
 const MAX_REACH: usize = 100;
 const MAX_RUN: usize = 200;
 const FLOOR_SPAN_BLOCKS: usize = 40;
+
+/// Frames of context either side of a frame that its row depends on, rounded up to whole floor
+/// blocks: the noise floor reaches `FLOOR_SPAN_BLOCKS + 1` blocks (410 frames) beyond the 3-frame
+/// level mean; beyond that, the syllable envelope reaches 12 frames and the row's windows 50 more
+/// (473 in all), the active-run length [`MAX_RUN`] and the speechy distances [`MAX_REACH`] frames
+/// (a clamped run or distance is decided within that reach): 611 in all.
+/// Features built on a slice of frames give the whole stem's rows for the frames at least this far
+/// from the slice's ends (or at the stem's own ends), when the slice starts on a block boundary.
+pub const MARGIN_FRAMES: usize = 620;
+const _: () = assert!(
+    MARGIN_FRAMES.is_multiple_of(FLOOR_BLOCK)
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + 12 + 50
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + MAX_RUN
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + MAX_REACH
+);
 
 /// Precomputed per-frame series from which feature rows are read; a few floats per frame.
 pub struct ContextFeatures {
@@ -506,6 +521,55 @@ mod tests {
         level[250] = -120.0;
         let floor = noise_floor(&level);
         assert!(floor.iter().all(|&f| (f + 50.0).abs() < 1e-3));
+    }
+
+    #[test]
+    fn rows_from_a_slice_with_margins_equal_the_whole_stems() {
+        // Bursts of voiced speech-like frames over a room tone that changes level at frame 1700.
+        let frames: Vec<FrameSummary> = (0..4000)
+            .map(|i| {
+                let base = if i < 1700 { -60.0 } else { -48.0 };
+                let on = i % 37 < 20 && (i / 300) % 2 == 0;
+                let db = base
+                    + if on {
+                        25.0 + (i % 7) as f32
+                    } else {
+                        (i % 3) as f32
+                    };
+                FrameSummary {
+                    rms_db: db,
+                    speech_band_db: db - 3.0,
+                    periodicity: if on { 0.8 } else { 0.1 },
+                    pitch_hz: if on {
+                        120.0 + (i % 11) as f32 * 5.0
+                    } else {
+                        0.0
+                    },
+                    flatness: if on { 0.05 } else { 0.4 },
+                    centroid_hz: if on { 900.0 } else { 2000.0 },
+                    flux: (i % 5) as f32,
+                    peakiness: if on { 0.6 } else { 0.1 },
+                }
+            })
+            .collect();
+        let whole = ContextFeatures::new(&frames);
+        let (mut a, mut b) = ([0.0; N_CONTEXT], [0.0; N_CONTEXT]);
+        // A slice in the middle (block-aligned start) and one reaching the stem's end.
+        for (lo, hi) in [(1200, 2900), (2500, 4000)] {
+            let part = ContextFeatures::new(&frames[lo..hi]);
+            let last = if hi == frames.len() {
+                hi
+            } else {
+                hi - MARGIN_FRAMES
+            };
+            for t in lo + MARGIN_FRAMES..last {
+                whole.row(&frames, t, &mut a);
+                part.row(&frames[lo..hi], t - lo, &mut b);
+                for (x, y) in a.iter().zip(&b) {
+                    assert!((x - y).abs() < 1e-3, "frame {t}: {a:?} vs {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

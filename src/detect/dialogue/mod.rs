@@ -91,21 +91,35 @@ pub fn detect_with(dx: &FeatureTrack, runner: &ModelRunner, cfg: &DialogueConfig
     segments(&p, hop, cfg)
 }
 
+/// Frames whose context features are built together: per-frame series for the whole stem would
+/// grow with its length (~100 bytes a frame, 70 MB for two hours), a chunk of 3.4 minutes plus its
+/// margins keeps them to a few MB. A multiple of the model's batch (the same batches as one pass)
+/// and of the noise floor's blocks (each chunk's blocks are the stem's).
+const CONTEXT_CHUNK: usize = 5 * CHUNK_FRAMES;
+const _: () = assert!(CONTEXT_CHUNK.is_multiple_of(context::FLOOR_BLOCK));
+
 /// Per-frame speech probability.
 pub fn speech_probability(frames: &[FrameSummary], runner: &ModelRunner) -> Vec<f32> {
-    let ctx = ContextFeatures::new(frames);
     let mut out = Vec::with_capacity(frames.len());
     let mut x = Array2::<f32>::zeros((CHUNK_FRAMES, N_CONTEXT));
-    let mut start = 0;
-    while start < frames.len() {
-        let end = (start + CHUNK_FRAMES).min(frames.len());
-        for (r, t) in (start..end).enumerate() {
-            if let Some(row) = x.row_mut(r).as_slice_mut() {
-                ctx.row(frames, t, row);
+    for c0 in (0..frames.len()).step_by(CONTEXT_CHUNK) {
+        let c1 = (c0 + CONTEXT_CHUNK).min(frames.len());
+        // With the margins, every row of the chunk is the one the whole stem's features give.
+        let lo = c0.saturating_sub(context::MARGIN_FRAMES);
+        let hi = (c1 + context::MARGIN_FRAMES).min(frames.len());
+        let local = &frames[lo..hi];
+        let ctx = ContextFeatures::new(local);
+        let mut start = c0;
+        while start < c1 {
+            let end = (start + CHUNK_FRAMES).min(c1);
+            for (r, t) in (start..end).enumerate() {
+                if let Some(row) = x.row_mut(r).as_slice_mut() {
+                    ctx.row(local, t - lo, row);
+                }
             }
+            runner.predict(x.slice(ndarray::s![..end - start, ..]), &mut out);
+            start = end;
         }
-        runner.predict(x.slice(ndarray::s![..end - start, ..]), &mut out);
-        start = end;
     }
     out
 }

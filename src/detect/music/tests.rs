@@ -283,3 +283,107 @@ fn without_timbre_features_a_level_step_does_not_split_a_run() {
     assert_eq!(cues.len(), 1, "{cues:?}");
     assert!((cues[0].start_s - 5.0).abs() < 0.2 && (cues[0].end_s - 45.0).abs() < 0.2);
 }
+
+/// Renders a music stem from cue plans with the synthesiser (16 kHz, mono fold-down) and runs the
+/// feature engine over it, block by block like the pipeline.
+fn rendered(duration_s: f64, cues: Vec<crate::synth::plan::CuePlan>) -> FeatureTrack {
+    use crate::features::{FeatureConfig, FeatureExtractor};
+    use crate::synth::music::MusicEngine;
+    use crate::synth::plan::Plan;
+    let plan = Plan {
+        duration_s,
+        scenes: Vec::new(),
+        lines: Vec::new(),
+        cues,
+        hits: Vec::new(),
+        music_duck_db: 0.0,
+    };
+    let sr = 16_000.0;
+    let mut engine = MusicEngine::new(&plan, sr as f32, 11);
+    let signal: Vec<f32> = (0..(duration_s * sr) as usize)
+        .map(|i| {
+            let (l, r) = engine.next(i as f64 / sr);
+            0.5 * (l + r)
+        })
+        .collect();
+    let mut ex = FeatureExtractor::new(FeatureConfig::default());
+    let mut track = FeatureTrack::default();
+    for block in signal.chunks(8000) {
+        ex.push(block, &mut track);
+    }
+    ex.finish(&mut track);
+    track
+}
+
+/// A score cue plan: key, mode, tempo and arrangement are what make two pieces differ.
+fn score_cue(
+    span: (f64, f64),
+    fades: (f64, f64),
+    segue: (bool, bool),
+    music: (u8, bool, f64, bool, bool),
+    gain_db: f64,
+) -> crate::synth::plan::CuePlan {
+    let (key_root, minor, tempo_bpm, lead, percussion) = music;
+    crate::synth::plan::CuePlan {
+        start_s: span.0,
+        end_s: span.1,
+        kind: crate::synth::plan::CueKind::Score,
+        source: "test".into(),
+        license: "test".into(),
+        fade_in_s: fades.0,
+        fade_out_s: fades.1,
+        gain_db,
+        stinger: false,
+        segue_in: segue.0,
+        segue_out: segue.1,
+        tempo_bpm,
+        key_root,
+        minor,
+        lead,
+        percussion,
+        phrases: Vec::new(),
+        vocal_to_accompaniment_db: None,
+        seed: 5 + key_root as u64,
+    }
+}
+
+#[test]
+fn a_rendered_crossfade_between_two_pieces_splits_within_a_second_of_its_middle() {
+    // A slow minor piece with a bowed lead, then a brisk major piece with percussion, 6 dB louder:
+    // a 2.4 s equal-power crossfade from 38.8 s to 41.2 s, middle 40 s.
+    let a = score_cue(
+        (4.0, 41.2),
+        (1.5, 2.4),
+        (false, true),
+        (57, true, 72.0, true, false),
+        -26.0,
+    );
+    let b = score_cue(
+        (38.8, 76.0),
+        (2.4, 2.0),
+        (true, false),
+        (62, false, 126.0, false, true),
+        -20.0,
+    );
+    let track = rendered(80.0, vec![a, b]);
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    assert!((cues[0].end_s - 40.0).abs() < 1.0, "{cues:?}");
+    assert!((cues[1].start_s - 40.0).abs() < 1.0, "{cues:?}");
+    assert!((cues[0].start_s - 4.0).abs() < 0.5, "{cues:?}");
+    assert!((cues[1].end_s - 76.0).abs() < 0.5, "{cues:?}");
+}
+
+#[test]
+fn one_rendered_piece_without_a_segue_is_not_split() {
+    let a = score_cue(
+        (4.0, 70.0),
+        (1.5, 2.0),
+        (false, false),
+        (60, false, 96.0, true, true),
+        -22.0,
+    );
+    let track = rendered(74.0, vec![a]);
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 1, "{cues:?}");
+}
