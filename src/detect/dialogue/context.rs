@@ -6,6 +6,14 @@
 //! modulation measures. Context windows look ±0.05..±1 s around each frame; they carry the
 //! syllable-rate (~4 Hz) modulation, the voicing alternation and the pitch movement of speech that
 //! steady hum, noise beds, single clicks and held musical notes lack.
+//!
+//! Transients (clicks, footsteps, knocks) also come in syllable-like rhythms, and a heel thump is
+//! periodic at 50-160 Hz. What they lack is voiced, speech-band sound: a frame is *speechy* when it
+//! is voiced in the speaking range with a real share of its power in 300 Hz - 3.4 kHz. The share of
+//! speechy frames around a frame, and how far the nearest speechy frame is on either side, let the
+//! model bridge a pause between two words but not the gap between two footsteps; the length of the
+//! run of active (above-floor) frames a frame belongs to and the active duty cycle tell a 60 ms
+//! click from a 200 ms syllable.
 
 use crate::features::FrameSummary;
 
@@ -31,10 +39,15 @@ pub const CONTEXT_FEATURES: &[&str] = &[
     "drop_from_recent_max_db",
     "rise_to_next_max_db",
     "snr_min_1s",
+    "speechy_frac_1s",
+    "since_speechy_s",
+    "until_speechy_s",
+    "active_run_s",
+    "active_frac_1s",
 ];
 
 /// Number of context features.
-pub const N_CONTEXT: usize = 20;
+pub const N_CONTEXT: usize = 25;
 
 /// Lowest and highest fundamental of speaking voices, Hz.
 const SPEECH_F0_MIN: f32 = 70.0;
@@ -43,17 +56,31 @@ const SPEECH_F0_MAX: f32 = 420.0;
 const VOICED: f32 = 0.5;
 /// Noise-floor tracker: blocks of 10 frames, minimum statistics over 4 s either side.
 pub(super) const FLOOR_BLOCK: usize = 10;
+/// A frame is "speechy" (voiced like speech) when voiced in the speaking range, at least this much
+/// of its power is in the 300 Hz - 3.4 kHz band (dB re the whole band), and it is above the floor:
+/// a footstep's thump or a hum can be periodic at 60-150 Hz but keeps its power below 300 Hz.
+const SPEECHY_BAND_SHARE_DB: f32 = -15.0;
+const SPEECHY_SNR_DB: f32 = 3.0;
+/// A frame is "active" this far above the speech-band floor, dB.
+const ACTIVE_SNR_DB: f32 = 6.0;
+/// Distances to speechy frames and lengths of active runs are clamped here, frames.
+const MAX_REACH: usize = 100;
+const MAX_RUN: usize = 200;
 const FLOOR_SPAN_BLOCKS: usize = 40;
 
 /// Frames of context either side of a frame that its row depends on, rounded up to whole floor
 /// blocks: the noise floor reaches `FLOOR_SPAN_BLOCKS + 1` blocks (410 frames) beyond the 3-frame
-/// level mean, the syllable envelope 12 frames beyond that and the row's windows 50 more (473).
+/// level mean; beyond that, the syllable envelope reaches 12 frames and the row's windows 50 more
+/// (473 in all), the active-run length [`MAX_RUN`] and the speechy distances [`MAX_REACH`] frames
+/// (a clamped run or distance is decided within that reach): 611 in all.
 /// Features built on a slice of frames give the whole stem's rows for the frames at least this far
 /// from the slice's ends (or at the stem's own ends), when the slice starts on a block boundary.
-pub const MARGIN_FRAMES: usize = 500;
+pub const MARGIN_FRAMES: usize = 620;
 const _: () = assert!(
     MARGIN_FRAMES.is_multiple_of(FLOOR_BLOCK)
         && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + 12 + 50
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + MAX_RUN
+        && MARGIN_FRAMES >= (FLOOR_SPAN_BLOCKS + 1) * FLOOR_BLOCK + 1 + MAX_REACH
 );
 
 /// Precomputed per-frame series from which feature rows are read; a few floats per frame.
@@ -76,6 +103,14 @@ pub struct ContextFeatures {
     log_flux_sum: Vec<f64>,
     /// Syllable-band component of the level envelope, squared, prefix-summed.
     mod_sq_sum: Vec<f64>,
+    speechy_sum: Vec<f64>,
+    active_sum: Vec<f64>,
+    /// Frames since the last speechy frame (0 on one), clamped at [`MAX_REACH`].
+    since_speechy: Vec<u16>,
+    /// Frames until the next speechy frame (0 on one), clamped at [`MAX_REACH`].
+    until_speechy: Vec<u16>,
+    /// Length of the run of active frames this frame belongs to (0 when not active), clamped.
+    active_run: Vec<u16>,
     frames_len: usize,
 }
 
@@ -157,6 +192,38 @@ pub fn noise_floor(level_db: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// For each position, how many steps since the last `true` (0 on a `true`), clamped at
+/// [`MAX_REACH`] (also before the first `true`).
+fn distances(flags: impl Iterator<Item = bool>) -> Vec<u16> {
+    let mut d = MAX_REACH;
+    flags
+        .map(|f| {
+            d = if f { 0 } else { (d + 1).min(MAX_REACH) };
+            d as u16
+        })
+        .collect()
+}
+
+/// For each position, the length of the run of `true` it belongs to (0 on a `false`), clamped
+/// at [`MAX_RUN`].
+fn run_lengths(flags: &[bool]) -> Vec<u16> {
+    let mut out = vec![0u16; flags.len()];
+    let mut t = 0;
+    while t < flags.len() {
+        if !flags[t] {
+            t += 1;
+            continue;
+        }
+        let start = t;
+        while t < flags.len() && flags[t] {
+            t += 1;
+        }
+        let len = (t - start).min(MAX_RUN) as u16;
+        out[start..t].iter_mut().for_each(|v| *v = len);
+    }
+    out
+}
+
 impl ContextFeatures {
     /// Precomputes the per-frame series of a whole stem's frames.
     pub fn new(frames: &[FrameSummary]) -> Self {
@@ -222,7 +289,25 @@ impl ContextFeatures {
             .iter()
             .zip(&long)
             .map(|(s, l)| ((s - l) as f64).powi(2));
+        let speechy: Vec<bool> = frames
+            .iter()
+            .zip(&snr)
+            .map(|(f, &s)| {
+                in_range(f)
+                    && f.speech_band_db - f.rms_db >= SPEECHY_BAND_SHARE_DB
+                    && s >= SPEECHY_SNR_DB
+            })
+            .collect();
+        let active: Vec<bool> = snr.iter().map(|&s| s >= ACTIVE_SNR_DB).collect();
+        let since_speechy = distances(speechy.iter().copied());
+        let mut until_speechy = distances(speechy.iter().rev().copied());
+        until_speechy.reverse();
         ContextFeatures {
+            speechy_sum: prefix(speechy.iter().map(|&v| v as u8 as f64)),
+            active_sum: prefix(active.iter().map(|&v| v as u8 as f64)),
+            since_speechy,
+            until_speechy,
+            active_run: run_lengths(&active),
             snr_sum: prefix(snr.iter().map(|&v| v as f64)),
             voiced_sum: prefix(voiced.iter().copied()),
             switch_sum: prefix(switches.into_iter()),
@@ -333,6 +418,11 @@ impl ContextFeatures {
             clamp(recent_max - self.band[t], 0.0, 60.0),
             clamp(next_max - self.band[t], 0.0, 60.0),
             clamp(snr_min, -10.0, 60.0),
+            window_mean(&self.speechy_sum, a1, b1),
+            self.since_speechy[t] as f32 * 0.01,
+            self.until_speechy[t] as f32 * 0.01,
+            self.active_run[t] as f32 * 0.01,
+            window_mean(&self.active_sum, a1, b1),
         ];
         row.copy_from_slice(&values);
     }
@@ -361,6 +451,68 @@ mod tests {
         assert!((floor[590] + 60.0).abs() < 0.5, "{}", floor[590]);
         assert!((floor[610] + 45.0).abs() < 0.5, "{}", floor[610]);
         assert!((floor[1100] + 45.0).abs() < 0.5, "{}", floor[1100]);
+    }
+
+    #[test]
+    fn distances_count_frames_since_the_last_flag_and_saturate() {
+        let flags = [false, true, false, false, true, true, false];
+        let d = distances(flags.iter().copied());
+        assert_eq!(d, [MAX_REACH as u16, 0, 1, 2, 0, 0, 1]);
+        let far = distances(std::iter::once(true).chain(std::iter::repeat_n(false, 300)));
+        assert_eq!(far[300], MAX_REACH as u16);
+    }
+
+    #[test]
+    fn run_lengths_label_each_frame_with_its_run() {
+        let flags = [true, true, false, true, false, false, true, true, true];
+        assert_eq!(run_lengths(&flags), [2, 2, 0, 1, 0, 0, 3, 3, 3]);
+    }
+
+    #[test]
+    fn a_low_periodic_thump_is_not_speechy_but_a_voiced_speech_band_frame_is() {
+        // 1 s of room tone, 0.3 s of a voiced frame type, 1 s of room tone.
+        let tone = FrameSummary {
+            rms_db: -60.0,
+            speech_band_db: -63.0,
+            periodicity: 0.2,
+            ..FrameSummary::default()
+        };
+        let run = |voiced: FrameSummary| -> Vec<FrameSummary> {
+            let mut v = vec![tone; 100];
+            v.extend(std::iter::repeat_n(voiced, 30));
+            v.extend(std::iter::repeat_n(tone, 100));
+            v
+        };
+        // Periodic at 90 Hz with its power below the speech band (a heel thump)...
+        let thump = run(FrameSummary {
+            rms_db: -30.0,
+            speech_band_db: -55.0,
+            periodicity: 0.95,
+            pitch_hz: 90.0,
+            ..FrameSummary::default()
+        });
+        // ...and a vowel at 120 Hz with most of its power in the band.
+        let vowel = run(FrameSummary {
+            rms_db: -30.0,
+            speech_band_db: -33.0,
+            periodicity: 0.9,
+            pitch_hz: 120.0,
+            ..FrameSummary::default()
+        });
+        let speechy_frac = |frames: &[FrameSummary]| {
+            let ctx = ContextFeatures::new(frames);
+            let mut row = [0.0; N_CONTEXT];
+            ctx.row(frames, 115, &mut row);
+            let col = |name: &str| CONTEXT_FEATURES.iter().position(|&n| n == name).unwrap();
+            (row[col("speechy_frac_1s")], row[col("active_run_s")])
+        };
+        let (thump_frac, thump_run) = speechy_frac(&thump);
+        let (vowel_frac, vowel_run) = speechy_frac(&vowel);
+        assert_eq!(thump_frac, 0.0);
+        assert!(vowel_frac > 0.25, "{vowel_frac}");
+        // Both are one 0.3 s active run (the 3-frame level mean widens it by a frame each side).
+        assert!((thump_run - 0.3).abs() <= 0.021, "{thump_run}");
+        assert!((vowel_run - 0.3).abs() <= 0.021, "{vowel_run}");
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl Biquad {
 }
 
 /// Gaussian noise through high- and low-pass filters (4th order each), unit RMS.
-fn band_noise(len: usize, lo: f64, hi: f64, rng: &mut Rng) -> Vec<f32> {
+pub(super) fn band_noise(len: usize, lo: f64, hi: f64, rng: &mut Rng) -> Vec<f32> {
     let mut f = [
         Biquad::new(false, lo),
         Biquad::new(false, lo),

@@ -15,6 +15,7 @@
 
 pub mod context;
 pub mod corpus;
+pub mod foley;
 pub mod model;
 pub mod rng;
 
@@ -40,6 +41,10 @@ pub struct DialogueConfig {
     pub merge_gap_s: f64,
     /// Segments shorter than this (after merging) are dropped: clicks, single breaths, s.
     pub min_span_s: f64,
+    /// Each kept segment starts this much earlier (speech onsets rise out of the noise), s.
+    pub onset_pad_s: f64,
+    /// ...and ends this much later (word ends decay into the noise before they end), s.
+    pub hangover_s: f64,
 }
 
 impl Default for DialogueConfig {
@@ -50,6 +55,8 @@ impl Default for DialogueConfig {
             smooth_half: 3,
             merge_gap_s: 0.3,
             min_span_s: 0.12,
+            onset_pad_s: 0.0,
+            hangover_s: 0.0,
         }
     }
 }
@@ -117,7 +124,14 @@ pub fn speech_probability(frames: &[FrameSummary], runner: &ModelRunner) -> Vec<
     out
 }
 
-/// Frame decisions from probabilities: smoothing, hysteresis, gap bridging, short-blip removal.
+/// Frame decisions from probabilities: smoothing, hysteresis, gap bridging, short-blip removal,
+/// onset and hangover padding.
+///
+/// Frame alignment: probability `t` comes from the analysis frame centred at `t * hop_s`, and
+/// decision `t` covers `[t * hop_s, (t + 1) * hop_s)`, half a hop later. No shift is applied here
+/// because the model is trained to predict the truth of that interval from that analysis frame
+/// (`examples/train_dialogue.rs` pairs them by index), so it has already absorbed the half hop;
+/// a centred smoothing window keeps it (a window shifted by half a frame measured no better).
 pub fn frame_decisions(p: &[f32], hop_s: f64, cfg: &DialogueConfig) -> Vec<bool> {
     let n = p.len();
     let mut sum = vec![0.0f64; n + 1];
@@ -137,7 +151,25 @@ pub fn frame_decisions(p: &[f32], hop_s: f64, cfg: &DialogueConfig) -> Vec<bool>
     fill_short_runs(&mut active, false, max_gap);
     let min_len = (cfg.min_span_s / hop_s).round() as usize;
     fill_short_runs(&mut active, true, min_len);
+    let pre = (cfg.onset_pad_s / hop_s).round() as usize;
+    let post = (cfg.hangover_s / hop_s).round() as usize;
+    if pre > 0 || post > 0 {
+        dilate(&mut active, pre, post);
+    }
     active
+}
+
+/// Widens every run of `true` by `pre` frames before and `post` frames after.
+fn dilate(active: &mut [bool], pre: usize, post: usize) {
+    let src = active.to_vec();
+    let n = src.len();
+    for (t, &a) in src.iter().enumerate() {
+        if a {
+            let lo = t.saturating_sub(pre);
+            let hi = (t + post + 1).min(n);
+            active[lo..hi].iter_mut().for_each(|v| *v = true);
+        }
+    }
 }
 
 /// Flips runs of `value` shorter than `max_len` frames; runs of `false` only between two `true`
@@ -221,6 +253,22 @@ mod tests {
         // Never switched on: below `on` throughout.
         let q = vec![0.5f32; 400];
         assert!(segments(&q, 0.01, &cfg()).is_empty());
+    }
+
+    #[test]
+    fn padding_widens_each_segment_at_both_ends() {
+        let mut p = vec![0.0f32; 300];
+        p[100..200].iter_mut().for_each(|v| *v = 0.9);
+        let padded = DialogueConfig {
+            onset_pad_s: 0.05,
+            hangover_s: 0.1,
+            ..cfg()
+        };
+        let plain = segments(&p, 0.01, &cfg());
+        let wide = segments(&p, 0.01, &padded);
+        assert_eq!((plain.len(), wide.len()), (1, 1));
+        assert!((plain[0].start_s - wide[0].start_s - 0.05).abs() < 1e-9);
+        assert!((wide[0].end_s - plain[0].end_s - 0.1).abs() < 1e-9);
     }
 
     #[test]
