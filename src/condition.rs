@@ -131,7 +131,7 @@ fn fft_friendly_block(min_in: usize) -> usize {
     let plain = FFT_BLOCK_TARGET.div_ceil(min_in).max(1) * min_in;
     let smooth = |mut n: usize, primes: &[usize]| {
         for &p in primes {
-            while n % p == 0 {
+            while n.is_multiple_of(p) {
                 n /= p;
             }
         }
@@ -335,7 +335,7 @@ mod tests {
         // 44.1 kHz steps by 882 = 2 * 3^2 * 7^2: no 5-smooth multiple nearby, plain rounding.
         assert_eq!(fft_friendly_block(882), 1764);
         for step in [2, 4, 6, 12, 882] {
-            assert_eq!(fft_friendly_block(step) % step, 0);
+            assert!(fft_friendly_block(step).is_multiple_of(step));
         }
     }
 }
