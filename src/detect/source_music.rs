@@ -183,7 +183,7 @@ pub fn detect_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{FeatureConfig, FeatureExtractor};
+    use crate::features::FeatureConfig;
     use crate::rng::Rng;
     use crate::synth::dsp::OnePole;
     use crate::synth::music::MusicEngine;
@@ -203,13 +203,7 @@ mod tests {
                 0.003 * lp.process(rng.noise()) + extra(t)
             })
             .collect();
-        let mut ex = FeatureExtractor::new(FeatureConfig::default());
-        let mut track = FeatureTrack::default();
-        for block in signal.chunks(8000) {
-            ex.push(block, &mut track);
-        }
-        ex.finish(&mut track);
-        track
+        FeatureTrack::of_signal(&signal, FeatureConfig::default())
     }
 
     /// A plan holding one score cue over `span` (a band in the scene, a radio).

@@ -199,6 +199,20 @@ pub struct FeatureTrack {
     pub windows: Vec<TextureWindow>,
 }
 
+impl FeatureTrack {
+    /// The whole track of an analysis-rate signal already in memory (tests, training, examples),
+    /// fed block by block exactly as the pipeline streams it.
+    pub fn of_signal(signal: &[f32], config: FeatureConfig) -> Self {
+        let mut ex = FeatureExtractor::new(config);
+        let mut track = FeatureTrack::default();
+        for block in signal.chunks(8000) {
+            ex.push(block, &mut track);
+        }
+        ex.finish(&mut track);
+        track
+    }
+}
+
 /// All frame-level values of one frame, lent to an observer (see
 /// [`FeatureExtractor::push_observed`]). Spectral values follow librosa's definitions.
 #[derive(Debug, Clone, Copy)]

@@ -13,7 +13,7 @@ use realfft::RealFftPlanner;
 use super::rng::Rng;
 use crate::condition::{ANALYSIS_RATE, Conditioner};
 use crate::discover::StemKind;
-use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
+use crate::features::{FeatureConfig, FeatureTrack};
 
 /// Samples per 10 ms truth frame at the analysis rate.
 pub const FRAME: usize = (ANALYSIS_RATE / 100) as usize;
@@ -83,13 +83,7 @@ pub fn load_analysis_signal(path: &Path) -> crate::Result<Vec<f32>> {
 
 /// Runs the feature engine over an analysis-rate signal, block by block like the pipeline.
 pub fn extract(signal: &[f32]) -> FeatureTrack {
-    let mut ex = FeatureExtractor::new(FeatureConfig::default());
-    let mut track = FeatureTrack::default();
-    for block in signal.chunks(8000) {
-        ex.push(block, &mut track);
-    }
-    ex.finish(&mut track);
-    track
+    FeatureTrack::of_signal(signal, FeatureConfig::default())
 }
 
 /// Energy of each 10 ms frame, dB.

@@ -287,7 +287,7 @@ fn without_timbre_features_a_level_step_does_not_split_a_run() {
 /// Renders a music stem from cue plans with the synthesiser (16 kHz, mono fold-down) and runs the
 /// feature engine over it, block by block like the pipeline.
 fn rendered(duration_s: f64, cues: Vec<crate::synth::plan::CuePlan>) -> FeatureTrack {
-    use crate::features::{FeatureConfig, FeatureExtractor};
+    use crate::features::FeatureConfig;
     use crate::synth::music::MusicEngine;
     use crate::synth::plan::Plan;
     let plan = Plan {
@@ -306,13 +306,7 @@ fn rendered(duration_s: f64, cues: Vec<crate::synth::plan::CuePlan>) -> FeatureT
             0.5 * (l + r)
         })
         .collect();
-    let mut ex = FeatureExtractor::new(FeatureConfig::default());
-    let mut track = FeatureTrack::default();
-    for block in signal.chunks(8000) {
-        ex.push(block, &mut track);
-    }
-    ex.finish(&mut track);
-    track
+    FeatureTrack::of_signal(&signal, FeatureConfig::default())
 }
 
 /// A score cue plan: key, mode, tempo and arrangement are what make two pieces differ.
