@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::write_atomic;
 use crate::report::Report;
-use crate::timeline::spans::{intersect, total};
 use crate::timeline::CueKind;
+use crate::timeline::spans::{intersect, total};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,5 +1,6 @@
 //! Gated statistics over runs of a [`LoudnessTrace`]: integrated loudness (BS.1770-4), loudness
-//! range (EBU Tech 3342) and peaks, computed the way libebur128 computes them on a whole signal, so
+//! range (EBU Tech 3342 v3) and peaks, computed the way a reference meter computes them on a whole
+//! signal (libebur128 for integrated loudness, ffmpeg's `ebur128` filter for the loudness range), so
 //! that a segment's figures equal those of the reference run on that segment alone.
 
 use super::{BLOCK_STEPS, LoudnessStats, LoudnessTrace, SHORT_TERM_STEPS};
@@ -10,8 +11,6 @@ pub const ABSOLUTE_GATE_ENERGY: f64 = 1.172_465_304_582_298e-7;
 const RELATIVE_GATE_INTEGRATED: f64 = 0.1;
 /// -20 LU relative gate for loudness range, as an energy factor.
 const RELATIVE_GATE_LRA: f64 = 0.01;
-/// Short-term values for LRA are taken every second (libebur128's hop).
-const LRA_HOP_STEPS: usize = 10;
 
 /// LUFS of a mean-square K-weighted energy; `None` for zero (digital silence) or invalid values.
 pub fn energy_to_lufs(energy: f64) -> Option<f64> {
@@ -70,16 +69,15 @@ pub fn gated_mean(blocks: impl Iterator<Item = f64> + Clone) -> Option<f64> {
     energy_to_lufs(sum / n as f64)
 }
 
-/// Loudness range over the short-term blocks inside the runs (one per second from 3 s after each
-/// run's start), LU.
+/// Loudness range over the short-term blocks inside the runs, LU: every 100 ms step from 3 s after
+/// each run's start (EBU Tech 3342 v3 asks for blocks overlapping by at least 2.9 s, i.e. 10 Hz;
+/// ffmpeg's `ebur128` filter does the same, libebur128 takes one per second).
 pub fn loudness_range(trace: &LoudnessTrace, runs: &[(usize, usize)]) -> Option<f64> {
     let mut values: Vec<f64> = runs
         .iter()
         .flat_map(|&(a, b)| {
             let b = b.min(trace.short_term.len());
-            (a + SHORT_TERM_STEPS - 1..b)
-                .step_by(LRA_HOP_STEPS)
-                .map(|i| trace.short_term[i] as f64)
+            (a + SHORT_TERM_STEPS - 1..b).map(|i| trace.short_term[i] as f64)
         })
         .filter(|&e| e >= ABSOLUTE_GATE_ENERGY)
         .collect();
@@ -90,10 +88,12 @@ pub fn loudness_range(trace: &LoudnessTrace, runs: &[(usize, usize)]) -> Option<
     let power = values.iter().sum::<f64>() / values.len() as f64;
     let threshold = power * RELATIVE_GATE_LRA;
     let gated = &values[values.partition_point(|&v| v < threshold)..];
-    let last = gated.len().checked_sub(1)? as f64;
-    // libebur128's percentile indices (nearest rank, rounded).
-    let high = gated[(last * 0.95 + 0.5) as usize];
-    let low = gated[(last * 0.1 + 0.5) as usize];
+    // Nearest-rank percentiles as ffmpeg's ebur128 filter takes them: the k-th smallest value with
+    // k = round(p * n) (at least the first), so that short measurements agree with it.
+    let rank =
+        |p: f64| ((p * gated.len() as f64).round_ties_even() as usize).clamp(1, gated.len()) - 1;
+    let high = *gated.get(rank(0.95))?;
+    let low = *gated.get(rank(0.10))?;
     Some(energy_to_lufs(high)? - energy_to_lufs(low)?)
 }
 

@@ -8,9 +8,9 @@
 //!
 //! - Integrated loudness: two-stage gating (-70 LUFS absolute, -10 LU relative) over the 400 ms
 //!   blocks (75 % overlap) that lie inside the segment ([`gating`]).
-//! - Loudness range (EBU Tech 3342): short-term (3 s) values inside the segment, one per second from
-//!   3 s after its start (the hop libebur128 uses), -70 LUFS absolute and -20 LU relative gates,
-//!   10th to 95th percentile.
+//! - Loudness range (EBU Tech 3342 v3): short-term (3 s) values inside the segment, every 100 ms
+//!   from 3 s after its start (blocks overlap by 2.9 s, as v3 asks and ffmpeg does), -70 LUFS
+//!   absolute and -20 LU relative gates, 10th to 95th nearest-rank percentile.
 //! - Peaks: the largest 100 ms peak inside the segment. True peak (4x oversampling, the `ebur128`
 //!   crate's interpolator) only when asked: it costs more than the rest of the meter.
 //!
@@ -63,7 +63,7 @@ pub struct LoudnessTrace {
     pub true_peak: Option<Vec<f32>>,
 }
 
-/// Steps of a 400 ms gating block and of a 3 s short-term block, and the short-term hop for LRA.
+/// Steps of a 400 ms gating block and of a 3 s short-term block.
 const BLOCK_STEPS: usize = 4;
 const SHORT_TERM_STEPS: usize = 30;
 
