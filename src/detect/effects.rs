@@ -15,6 +15,16 @@
 //!   peaks (the 10th percentile of the 100 ms peaks in the same window; stay while 11 dB above):
 //!   low, peaky sounds (a whale call, a boom) can hit 0 dBFS while adding little K-weighted
 //!   loudness. Events less than 0.5 s apart are merged.
+//! - **Rarity.** An event must also stand out of its surroundings: its loudness (or its peak) must top
+//!   the 90th percentile of the ±30 s around it (leaving out 1 s either side of the event) by 3 LU
+//!   (3 dB). A bed that is itself eventful (whale calls in a sea ambience, a recurring creak) rises
+//!   far above its own 10th percentile again and again; a sound that recurs every few seconds is part
+//!   of the bed, a hit is not. On /tmp/dev-reels (47 hits) this took precision from 0.50 to 0.75 for a
+//!   recall of 0.64 -> 0.57 (`tools/reference/fx_eval.py`).
+//!
+//! Onset sharpness (the 10 ms level rise at an event's start) was measured as an alternative and
+//! does not separate hits from bed sounds here: bed whale calls rise 10-30 dB within 50 ms, and many
+//! hits start inside a sound and rise by under 5 dB, so the detector stays on loudness and peaks.
 
 use serde::Serialize;
 
@@ -42,6 +52,14 @@ const BED_MIN_ACTIVE: f64 = 0.2;
 const BRIDGE_GAP_S: f64 = 0.5;
 const MIN_ACTIVITY_S: f64 = 0.3;
 const MERGE_EVENTS_S: f64 = 0.5;
+/// Rarity test: context either side of an event, seconds, the part of it left out next to the
+/// event, the percentile of the context, and the margin above it, LU (or dB for peaks).
+const RARITY_CONTEXT_S: f64 = 30.0;
+const RARITY_EXCLUDE_S: f64 = 1.0;
+const RARITY_PERCENTILE: f64 = 0.9;
+const RARITY_MARGIN: f64 = 3.0;
+/// With fewer finite context blocks than this the rarity test is not made (an isolated sound).
+const RARITY_MIN_CONTEXT: usize = 10;
 
 /// The ambience bed level over time, one value per `step_s` (the window centred on each step's
 /// middle). `None` where the window is mostly inactive.
@@ -162,8 +180,13 @@ pub fn detect(fx: &FeatureTrack, loudness: &LoudnessTrace) -> EffectsActivity {
         }
     }
     bridge(&mut event_runs, steps_of(MERGE_EVENTS_S));
+    let rarity = Rarity {
+        context: steps_of(RARITY_CONTEXT_S),
+        exclude: steps_of(RARITY_EXCLUDE_S),
+    };
     let events = event_runs
         .iter()
+        .filter(|&&(a, b)| rarity.stands_out(&level, a, b) || rarity.stands_out(&peak_db, a, b))
         .filter_map(|&(a, b)| {
             let (peak_i, peak) = (a..b)
                 .map(|i| (i, level[i]))
@@ -183,6 +206,42 @@ pub fn detect(fx: &FeatureTrack, loudness: &LoudnessTrace) -> EffectsActivity {
         events,
         bed,
         noise_floor_lufs: noise_floor,
+    }
+}
+
+/// The rarity test of an event run, in steps of the loudness trace.
+struct Rarity {
+    context: usize,
+    exclude: usize,
+}
+
+impl Rarity {
+    /// Whether the maximum of `x` over the run `[a, b)` tops the 90th percentile of the finite
+    /// values around it by the margin. An event with too little context stands out by default;
+    /// a series with no value in the run (no peaks) does not.
+    fn stands_out(&self, x: &[f64], a: usize, b: usize) -> bool {
+        let b = b.min(x.len());
+        let Some(top) = x.get(a..b).and_then(|run| {
+            run.iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .reduce(f64::max)
+        }) else {
+            return false;
+        };
+        let before = a.saturating_sub(self.context)..a.saturating_sub(self.exclude);
+        let after = (b + self.exclude).min(x.len())..(b + self.context).min(x.len());
+        let mut ctx: Vec<f64> = x[before]
+            .iter()
+            .chain(&x[after])
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        if ctx.len() < RARITY_MIN_CONTEXT {
+            return true;
+        }
+        ctx.sort_unstable_by(f64::total_cmp);
+        top - percentile(&ctx, RARITY_PERCENTILE) >= RARITY_MARGIN
     }
 }
 
@@ -330,6 +389,26 @@ mod tests {
             assert_eq!(fx.noise_floor_lufs, None);
             assert_eq!(fx.activity.len(), 1, "{:?}", fx.activity);
         }
+    }
+
+    #[test]
+    fn a_sound_that_recurs_in_the_bed_is_not_an_event_but_a_single_hit_is() {
+        // A -40 dB bed with a 12 dB louder swell for 1 s in every 4 (waves, a whale calling), and one
+        // hit at 30 s: the swells rise 10 LU above the bed's 10th percentile again and again, but
+        // they are the bed; only the hit stands out of its surroundings.
+        let mut bursts: Vec<(f64, f64, f64)> = (0..15)
+            .map(|k| (2.0 + 4.0 * k as f64, 1.0, -28.0))
+            .filter(|&(s, _, _)| !(28.0..33.0).contains(&s))
+            .collect();
+        bursts.push((30.0, 1.0, -10.0));
+        let t = fx_trace(60.0, -40.0, &bursts, &[]);
+        let fx = detect(&FeatureTrack::default(), &t);
+        assert_eq!(fx.events.len(), 1, "{:?}", fx.events);
+        let e = &fx.events[0];
+        assert!(
+            (e.start_s - 30.0).abs() <= 0.3 && (e.end_s - 31.0).abs() <= 0.4,
+            "{e:?}"
+        );
     }
 
     #[test]

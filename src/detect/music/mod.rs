@@ -10,8 +10,11 @@
 //!    density, tonality) marks a segue; the run is split there.
 //!
 //! Segued cues crossfade, and their true intervals overlap by the crossfade. The change point is the
-//! middle of the crossfade; its length is not measured, so by default the two cues abut there
-//! ([`CueConfig::segue_overlap_s`] = 0).
+//! middle of the crossfade; its length is not measured (a ramp fitted to the descriptors either side
+//! was tried and was noisier than a fixed guess), so the earlier cue ends and the later one starts
+//! half an assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of it. On
+//! /tmp/dev-reels this put 10 of 20 segue ends and starts within 0.5 s of the truth, against 6 when
+//! the cues abut at the middle.
 
 pub mod activity;
 pub mod novelty;
@@ -24,13 +27,23 @@ pub use activity::{ActivityConfig, LevelTrack};
 pub use novelty::NoveltyConfig;
 
 /// Settings of the cue detector.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CueConfig {
     pub activity: ActivityConfig,
     pub novelty: NoveltyConfig,
     /// Assumed crossfade length at a segue, seconds: the earlier cue ends half of it after the change
-    /// point, the later one starts half of it before.
+    /// point, the later one starts half of it before. 2 s is the middle of the usual 1-3 s.
     pub segue_overlap_s: f64,
+}
+
+impl Default for CueConfig {
+    fn default() -> Self {
+        CueConfig {
+            activity: ActivityConfig::default(),
+            novelty: NoveltyConfig::default(),
+            segue_overlap_s: 2.0,
+        }
+    }
 }
 
 /// Cue spans on a music stem, in start order (spans of segued cues may overlap).
