@@ -89,6 +89,11 @@ struct TrainArgs {
     /// Train on non-commercial / research-only items too (never for the shipped model).
     #[arg(long)]
     allow_restricted: bool,
+    /// Files whose path contains one of these strings (comma-separated) are scored in
+    /// cross-validation but never trained on: what a model without them gets on the same examples
+    /// (an A/B of new training data).
+    #[arg(long, value_delimiter = ',')]
+    eval_only: Vec<String>,
     /// Also write the examples and their features under this path prefix (PREFIX.json,
     /// PREFIX.windows.f32, PREFIX.frames.f32), for analysis outside stemscope.
     #[arg(long, value_name = "PREFIX")]
@@ -121,6 +126,12 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             folds: a.folds.max(1),
             max_item_s: a.max_item_s,
             allow_restricted: a.allow_restricted,
+            eval_only: a
+                .eval_only
+                .iter()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect(),
             mixes_per_voice: a.mixes,
             shifted_mixes_per_voice: a.shifted_mixes,
             max_shift_st: a.max_shift_st,

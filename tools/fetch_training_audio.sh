@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Fetches real instrumental music (game soundtracks packaged by Debian) for training the sung-vocal
-# model, and writes a MANIFEST.tsv in the corpus format next to it so that `stemscope train` can read
-# the folder like the corpus. Audio goes to a scratch folder OUTSIDE the repository; never commit it.
+# Fetches training audio for the sung-vocal model from Debian packages and writes a MANIFEST.tsv in
+# the corpus format next to it, so that `stemscope train` can read the folder like the corpus:
+# - real instrumental music (game soundtracks): negatives, and beds for the voice mixtures;
+# - lead-guitar stems of two Frets on Fire song packs: an instrument that imitates a voice, the
+#   classic false alarm (hard negatives; also beds);
+# - recorded telephone prompts in French, Italian and Russian (three more speakers, two more
+#   languages' prosody): spoken vocals, laid over music as positives like the corpus speech.
+# Audio goes to a scratch folder OUTSIDE the repository; never commit it.
 #
 #   bash tools/fetch_training_audio.sh [OUT_DIR]     # default /tmp/stemscope-train
 #
@@ -21,8 +26,16 @@ case "$(realpath -m "$OUT")" in
 esac
 mkdir -p "$OUT/debs" "$OUT/extract"
 
-for pkg in "${PACKAGES[@]}"; do
-  if [ -e "$OUT/extract/$pkg/.done" ]; then continue; fi
+# Frets on Fire songs ship as guitar.ogg (the lead/rhythm guitar alone) + song.ogg (the rest of the
+# band). Only guitar.ogg is used: whether song.ogg holds a (metal) voice is not documented in the
+# packages and was not checked by ear, so it cannot be labelled either way.
+GUITAR_PACKAGES=(fretsonfire-songs-muldjord fretsonfire-songs-sectoid)
+# asterisk-core-sounds-es-wav is left out: its voice is Allison Smith, the English corpus speaker.
+SPEECH_PACKAGES=(asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav)
+
+fetch_pkg() {
+  local pkg="$1"
+  if [ -e "$OUT/extract/$pkg/.done" ]; then return 0; fi
   echo "fetching $pkg" >&2
   (cd "$OUT/debs" && ls ${pkg}_*.deb >/dev/null 2>&1 || apt-get download "$pkg")
   rm -rf "$OUT/extract/$pkg"
@@ -40,7 +53,8 @@ for pkg in "${PACKAGES[@]}"; do
   find "$OUT/extract/$pkg" -type f -iname '*.pk3' -print0 |
     while IFS= read -r -d '' z; do unzip -q -o "$z" -d "${z%.pk3}" '*.ogg' || true; done
   touch "$OUT/extract/$pkg/.done"
-done
+}
+for pkg in "${PACKAGES[@]}" "${GUITAR_PACKAGES[@]}" "${SPEECH_PACKAGES[@]}"; do fetch_pkg "$pkg"; done
 
 # Licence per package, as its Debian copyright file states it (a summary; read the file).
 licence_of() {
@@ -48,6 +62,10 @@ licence_of() {
     wesnoth-*|hyperrogue-music|asc-music|nexuiz-music) echo "GPL-2+";;
     warzone2100-music) echo "GPL-2+ (Aftermath album: CC-BY-SA-3.0 or GPL-2+)";;
     drascula-music) echo "Drascula-License (BSD-like freeware licence, DFSG-free)";;
+    fretsonfire-songs-muldjord) echo "CC-BY-SA-3.0";;
+    fretsonfire-songs-sectoid) echo "Expat (MIT-style, Carlos Viola Iborra)";;
+    asterisk-core-sounds-fr-wav) echo "CC-BY-SA-3.0";;
+    asterisk-core-sounds-it-wav|asterisk-core-sounds-ru-wav) echo "CC-BY-3.0";;
     *) echo "see the copyright file of Debian package $1";;
   esac
 }
@@ -62,7 +80,7 @@ else
 fi
 
 MAN="$OUT/MANIFEST.tsv"
-printf 'path\tclass\tduration_s\tsample_rate\tchannels\tsource\tlicense\tvocal_segments\n' > "$MAN"
+printf 'path\tclass\tduration_s\tsample_rate\tchannels\tsource\tlicense\tvocal_segments\tgroup\n' > "$MAN"
 n=0; skipped=0
 for pkg in "${PACKAGES[@]}"; do
   lic=$(licence_of "$pkg")
@@ -75,8 +93,36 @@ for pkg in "${PACKAGES[@]}"; do
     if [[ -n "$corpus_sources" && "$corpus_sources" == *" $inner "* ]]; then
       skipped=$((skipped+1)); continue
     fi
-    printf '%s\tscore\t\t\t\tdebian:%s %s\t%s\t\n' "$rel" "$pkg" "$inner" "$lic" >> "$MAN"
+    printf '%s\tscore\t\t\t\tdebian:%s %s\t%s\t\t\n' "$rel" "$pkg" "$inner" "$lic" >> "$MAN"
     n=$((n+1))
   done < <(find "$OUT/extract/$pkg" -type f \( -iname '*.ogg' -o -iname '*.mp3' -o -iname '*.flac' -o -iname '*.wav' \) -size +200k | sort)
 done
-echo "wrote $MAN: $n instrumental tracks ($skipped skipped: already in the corpus)" >&2
+
+# Lead guitar: one group per song (the song's name), so a song's guitar never sits on both sides of
+# a cross-validation split.
+g=0
+for pkg in "${GUITAR_PACKAGES[@]}"; do
+  lic=$(licence_of "$pkg")
+  while IFS= read -r f; do
+    rel="${f#"$OUT"/}"
+    song=$(basename "$(dirname "$f")" | tr ' A-Z' '_a-z')
+    printf '%s\tscore\t\t\t\tdebian:%s %s (lead guitar stem alone)\t%s\t\tfof_%s\n' \
+      "$rel" "$pkg" "${f#"$OUT/extract/$pkg/"}" "$lic" "$song" >> "$MAN"
+    g=$((g+1))
+  done < <(find "$OUT/extract/$pkg" -type f -name guitar.ogg | sort)
+done
+
+# Speech: the eight longest prompts of each speaker (the long menus and demo texts, 20-70 s; the
+# short ones are single words), one group per speaker.
+sp=0
+for pkg in "${SPEECH_PACKAGES[@]}"; do
+  lic=$(licence_of "$pkg")
+  while IFS= read -r f; do
+    rel="${f#"$OUT"/}"
+    speaker=$(basename "$(dirname "$f")")
+    printf '%s\tspeech\t\t\t\tdebian:%s %s\t%s\t\tasterisk_%s\n' \
+      "$rel" "$pkg" "${f#"$OUT/extract/$pkg/"}" "$lic" "$speaker" >> "$MAN"
+    sp=$((sp+1))
+  done < <(find "$OUT/extract/$pkg" -type f -name '*.wav' -printf '%s %p\n' | sort -rn | head -8 | cut -d' ' -f2- | sort)
+done
+echo "wrote $MAN: $n instrumental tracks ($skipped skipped: already in the corpus), $g guitar stems, $sp speech prompts" >&2

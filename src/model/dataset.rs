@@ -493,6 +493,9 @@ pub struct DatasetOptions {
     pub max_shift_st: f64,
     /// Train on non-commercial and research-only items too.
     pub allow_restricted: bool,
+    /// Items whose path contains one of these strings are scored but never trained on (the
+    /// examples stay the same, so a model with and without them is compared on equal terms).
+    pub eval_only: Vec<String>,
     /// Keep natural items at their own level (evaluation) instead of random levels (training).
     pub keep_level: bool,
     pub features: FeatureConfig,
@@ -511,9 +514,20 @@ impl Default for DatasetOptions {
             shifted_mixes_per_voice: 0,
             max_shift_st: 4.0,
             allow_restricted: false,
+            eval_only: Vec::new(),
             keep_level: false,
             features: FeatureConfig::default(),
         }
+    }
+}
+
+impl DatasetOptions {
+    /// Whether examples made from `item` may be trained on: not restricted (unless allowed) and
+    /// not named by [`DatasetOptions::eval_only`].
+    pub fn may_train_on(&self, item: &LabelledItem) -> bool {
+        let path = item.path.to_string_lossy();
+        (self.allow_restricted || !item.is_restricted())
+            && !self.eval_only.iter().any(|p| path.contains(p.as_str()))
     }
 }
 
@@ -813,8 +827,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 name: r.name.clone(),
                 fold: fold(r.items[0]),
                 items: r.items.clone(),
-                trainable: opts.allow_restricted
-                    || r.items.iter().all(|&i| !items[i].is_restricted()),
+                trainable: r.items.iter().all(|&i| opts.may_train_on(&items[i])),
                 kind: r.kind,
                 vocals,
                 construction: r.construction,
@@ -956,6 +969,32 @@ mod tests {
             g("b/vocalset_male1_vibrato.flac")
         );
         assert_ne!(g("a/vocadito_1.flac"), g("a/vocadito_10.flac"));
+    }
+
+    #[test]
+    fn eval_only_items_are_scored_but_never_trained_on() {
+        let item = |path: &str, licence: &str| LabelledItem {
+            path: PathBuf::from(path),
+            class: ItemClass::Score,
+            vocal_segments: Some(Vec::new()),
+            licence: licence.into(),
+            source: String::new(),
+            group: path.into(),
+            folder: "x".into(),
+        };
+        let plain = item("/data/wesnoth/battle.ogg", "GPL-2+");
+        let guitar = item("/data/fretsonfire-songs-x/a/guitar.ogg", "CC-BY-SA-3.0");
+        let nc = item("/data/librosa/waltz.ogg", "CC-BY-NC-3.0");
+        let mut opts = DatasetOptions::default();
+        assert!(opts.may_train_on(&plain) && opts.may_train_on(&guitar));
+        assert!(!opts.may_train_on(&nc));
+        opts.eval_only = vec!["fretsonfire".into()];
+        assert!(opts.may_train_on(&plain));
+        assert!(!opts.may_train_on(&guitar));
+        // Allowing restricted material does not override an explicit eval-only choice.
+        opts.allow_restricted = true;
+        assert!(opts.may_train_on(&nc));
+        assert!(!opts.may_train_on(&guitar));
     }
 
     #[test]

@@ -150,6 +150,17 @@ impl EvalReport {
             s,
             "  by level: quiet (< -32 dBFS RMS) {ok_q} of {n_q} right, louder {ok_l} of {n_l} right"
         );
+        let score: Vec<&CueResult> = self
+            .cues
+            .iter()
+            .filter(|c| c.truth == CueKind::Score)
+            .collect();
+        let _ = writeln!(
+            s,
+            "score cues: {:.1} s of {:.1} s judged voice",
+            score.iter().map(|c| c.vocal_s.max(0.0)).sum::<f64>(),
+            score.iter().map(|c| c.duration_s).sum::<f64>()
+        );
         if self.nonmusic_s > 0.0 {
             let _ = writeln!(
                 s,
