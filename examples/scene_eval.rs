@@ -1,165 +1,186 @@
-//! Evaluates the scene segmentation alone on development reels before the decoder and feature
-//! engine exist: reads `DEVn_DX.wav` and `DEVn_FX.wav` with hound (WAV only), computes stand-in
-//! frame summaries (RMS, centroid, flatness over 1024-point frames every 10 ms at 16 kHz), runs
-//! `timeline::scenes::segment` and writes `OUT/DEVn/report.json` holding only `scenes`, for
-//! `score.py`. Once the pipeline decodes and extracts features, `stemscope analyze` replaces this.
+//! Scores the scene segmentation alone, under several settings, on development reels: each reel is
+//! analysed once (decode, condition, features, dialogue), then `timeline::scenes::segment` runs once
+//! per setting and its boundaries are matched one-to-one to `truth.json`'s scene starts within
+//! ±2 s (as `score.py` does). Prints, per setting, precision/recall/F1 and the signed boundary errors,
+//! so that a change to the segmentation can be judged in seconds instead of re-analysing every reel.
 //!
-//! `cargo run --release --example scene_eval -- /tmp/dev-reels /tmp/scene-eval`
+//! `cargo run --release --example scene_eval -- /tmp/dev-reels [SETTING ...]`
+//! where a SETTING is `key=value[,key=value...]` over `window_s`, `threshold`, `min_scene_s`,
+//! `dialogue_snap_s` (for example `window_s=6,threshold=5`); none means the defaults only.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use realfft::RealFftPlanner;
-use stemscope::features::{FeatureTrack, FrameSummary};
-use stemscope::loudness::LoudnessTrace;
+use anyhow::{Context, Result, bail};
+use stemscope::discover::{DiscoverOptions, StemKind, discover};
+use stemscope::pipeline::{AnalyzeOptions, TitleAnalysis, analyze_stems, build_report};
+use stemscope::timeline::Span;
 use stemscope::timeline::scenes::{self, SegmentConfig, StemInput};
 
-const RATE: usize = 16_000;
-const N_FFT: usize = 1024;
-const HOP: usize = 160;
+/// Truth boundaries farther than this from every found one are misses (score.py's tolerance), s.
+const TOLERANCE_S: f64 = 2.0;
 
-/// Mono 16 kHz samples of a WAV (channels averaged, 48 kHz decimated by 3 after a box filter).
-fn read_mono_16k(path: &Path) -> Result<Vec<f32>, String> {
-    let mut r = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let spec = r.spec();
-    if spec.sample_rate != 48_000 {
-        return Err(format!(
-            "{}: {} Hz, only 48 kHz here",
-            path.display(),
-            spec.sample_rate
-        ));
-    }
-    let ch = spec.channels as usize;
-    let scale = match spec.sample_format {
-        hound::SampleFormat::Int => 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32,
-        hound::SampleFormat::Float => 1.0,
-    };
-    let mut out = Vec::new();
-    let (mut acc, mut n_acc, mut frame_sum, mut k) = (0.0f32, 0, 0.0f32, 0usize);
-    let mut push = |v: f32| {
-        frame_sum += v;
-        k += 1;
-        if k == ch {
-            acc += frame_sum / ch as f32;
-            n_acc += 1;
-            frame_sum = 0.0;
-            k = 0;
-            if n_acc == 3 {
-                out.push(acc / 3.0);
-                acc = 0.0;
-                n_acc = 0;
-            }
-        }
-    };
-    match spec.sample_format {
-        hound::SampleFormat::Int => {
-            for s in r.samples::<i32>() {
-                push(s.map_err(|e| e.to_string())? as f32 * scale);
-            }
-        }
-        hound::SampleFormat::Float => {
-            for s in r.samples::<f32>() {
-                push(s.map_err(|e| e.to_string())?);
-            }
-        }
-    }
-    Ok(out)
+struct Reel {
+    name: String,
+    truth: Vec<f64>,
+    title: TitleAnalysis,
+    dialogue: Vec<Span>,
+    duration_s: f64,
 }
 
-fn frames(x: &[f32]) -> FeatureTrack {
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(N_FFT);
-    let window: Vec<f32> = (0..N_FFT)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / N_FFT as f32).cos())
-        .collect();
-    let mut buf = fft.make_input_vec();
-    let mut spec = fft.make_output_vec();
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start + N_FFT <= x.len() {
-        let seg = &x[start..start + N_FFT];
-        let rms = (seg.iter().map(|v| v * v).sum::<f32>() / N_FFT as f32).sqrt();
-        for ((b, s), w) in buf.iter_mut().zip(seg).zip(&window) {
-            *b = s * w;
-        }
-        let _ = fft.process(&mut buf, &mut spec);
-        let (mut num, mut den, mut logsum) = (0.0f64, 0.0f64, 0.0f64);
-        for (i, c) in spec.iter().enumerate().skip(1) {
-            let p = f64::from(c.norm_sqr()) + 1e-20;
-            let f = i as f64 * RATE as f64 / N_FFT as f64;
-            num += f * p;
-            den += p;
-            logsum += p.ln();
-        }
-        let n = (spec.len() - 1) as f64;
-        out.push(FrameSummary {
-            rms_db: (20.0 * rms.max(1e-6).log10()).max(-120.0),
-            centroid_hz: (num / den) as f32,
-            flatness: ((logsum / n).exp() / (den / n)) as f32,
-            ..Default::default()
-        });
-        start += HOP;
-    }
-    FeatureTrack {
-        frame_hop_s: HOP as f64 / RATE as f64,
-        texture_len_s: 1.0,
-        texture_hop_s: 0.25,
-        frames: out,
-        windows: Vec::new(),
-    }
+fn load(dir: &Path) -> Result<Reel> {
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("truth.json"))
+            .with_context(|| format!("{}: no truth.json", dir.display()))?,
+    )?;
+    let truth: Vec<f64> = truth["scenes"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .skip(1)
+                .filter_map(|x| x["start_s"].as_f64())
+                .collect()
+        })
+        .unwrap_or_default();
+    let sets = discover(dir, &DiscoverOptions::default())?;
+    let Some(set) = sets.first() else {
+        bail!("{}: no stems", dir.display());
+    };
+    let opts = AnalyzeOptions::default();
+    let title = analyze_stems(set, &opts)?;
+    let report = build_report(set, &title, &opts);
+    Ok(Reel {
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        truth,
+        dialogue: report.dialogue,
+        duration_s: report.duration_s,
+        title,
+    })
 }
 
-fn main() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().collect();
-    let (reels, out) = match (args.get(1), args.get(2)) {
-        (Some(a), Some(b)) => (Path::new(a).to_path_buf(), Path::new(b).to_path_buf()),
-        _ => return Err("usage: scene_eval REELS_DIR OUT_DIR".into()),
-    };
-    let mut names: Vec<String> = std::fs::read_dir(&reels)
-        .map_err(|e| e.to_string())?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    for name in names {
-        let dx_path = reels.join(&name).join(format!("{name}_DX.wav"));
-        let fx_path = reels.join(&name).join(format!("{name}_FX.wav"));
-        let (dx, fx) = match (read_mono_16k(&dx_path), read_mono_16k(&fx_path)) {
-            (Ok(d), Ok(f)) => (d, f),
-            (Err(e), _) | (_, Err(e)) => {
-                eprintln!("skip {name}: {e}");
-                continue;
-            }
-        };
-        let duration_s = fx.len() as f64 / RATE as f64;
-        let (dx_track, fx_track) = (frames(&dx), frames(&fx));
-        let loud = LoudnessTrace::default();
-        let found = scenes::segment(
-            Some(StemInput {
-                features: &fx_track,
-                loudness: &loud,
-            }),
-            Some(StemInput {
-                features: &dx_track,
-                loudness: &loud,
-            }),
-            &[],
-            duration_s,
-            &SegmentConfig::default(),
-        );
-        let spans = scenes::scenes_from_boundaries(&found, duration_s);
-        let json = serde_json::json!({
-            "scenes": spans.iter().map(|s| serde_json::json!({"start_s": s.start_s, "end_s": s.end_s})).collect::<Vec<_>>(),
-            "boundaries": found.iter().map(|b| serde_json::json!({"time_s": b.time_s, "score": b.score})).collect::<Vec<_>>(),
-        });
-        let dir = out.join(&name);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("report.json"), json.to_string()).map_err(|e| e.to_string())?;
-        let list: Vec<String> = found
+fn parse_setting(s: &str) -> Result<SegmentConfig> {
+    let mut c = SegmentConfig::default();
+    for kv in s.split(',').filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("{kv}: expected key=value"))?;
+        let v: f64 = v.parse().with_context(|| format!("{kv}: not a number"))?;
+        match k {
+            "window_s" => c.window_s = v,
+            "threshold" => c.threshold = v,
+            "min_scene_s" => c.min_scene_s = v,
+            "dialogue_snap_s" => c.dialogue_snap_s = v,
+            _ => bail!("{k}: unknown setting"),
+        }
+    }
+    Ok(c)
+}
+
+/// Signed errors of matched boundaries, and the counts of false and missed ones.
+fn matches(found: &[f64], truth: &[f64]) -> (Vec<f64>, usize, usize) {
+    let mut used = vec![false; found.len()];
+    let mut errors = Vec::new();
+    let mut missed = 0;
+    for &t in truth {
+        let best = found
             .iter()
-            .map(|b| format!("{:.1}s ({:.1})", b.time_s, b.score))
+            .enumerate()
+            .filter(|(j, f)| !used[*j] && (**f - t).abs() <= TOLERANCE_S)
+            .min_by(|a, b| (a.1 - t).abs().total_cmp(&(b.1 - t).abs()));
+        match best {
+            Some((j, f)) => {
+                used[j] = true;
+                errors.push(f - t);
+            }
+            None => missed += 1,
+        }
+    }
+    let false_found = used.iter().filter(|u| !**u).count();
+    (errors, false_found, missed)
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let root = PathBuf::from(
+        args.next()
+            .context("usage: scene_eval REELS [SETTING ...]")?,
+    );
+    let mut settings: Vec<String> = args.collect();
+    if settings.is_empty() {
+        settings.push(String::new());
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .with_context(|| format!("{}: cannot list", root.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("truth.json").is_file())
+        .collect();
+    dirs.sort();
+    let reels = dirs.iter().map(|d| load(d)).collect::<Result<Vec<_>>>()?;
+    for setting in &settings {
+        let config = parse_setting(setting)?;
+        let (mut errors, mut false_found, mut missed) = (Vec::new(), 0, 0);
+        for reel in &reels {
+            let input = |k: StemKind| {
+                reel.title.get(k).map(|a| StemInput {
+                    features: &a.features,
+                    loudness: &a.loudness,
+                })
+            };
+            let found: Vec<f64> = scenes::segment(
+                input(StemKind::Effects),
+                input(StemKind::Dialogue),
+                &reel.dialogue,
+                reel.duration_s,
+                &config,
+            )
+            .iter()
+            .map(|b| b.time_s)
             .collect();
-        println!("{name}: {}", list.join(", "));
+            let (e, f, m) = matches(&found, &reel.truth);
+            println!(
+                "  {} found {:?} truth {:?}",
+                reel.name,
+                found
+                    .iter()
+                    .map(|t| (t * 10.0).round() / 10.0)
+                    .collect::<Vec<_>>(),
+                reel.truth
+                    .iter()
+                    .map(|t| (t * 10.0).round() / 10.0)
+                    .collect::<Vec<_>>()
+            );
+            errors.extend(e);
+            false_found += f;
+            missed += m;
+        }
+        let hit = errors.len() as f64;
+        let p = hit / (hit + false_found as f64).max(1.0);
+        let r = hit / (hit + missed as f64).max(1.0);
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        errors.sort_by(f64::total_cmp);
+        let within_1 = errors.iter().filter(|e| e.abs() <= 1.0).count();
+        println!(
+            "[{}] P {p:.3} R {r:.3} F1 {f1:.3} ({} false, {} missed); {} of {} within 1 s; errors {:?}",
+            if setting.is_empty() {
+                "defaults"
+            } else {
+                setting
+            },
+            false_found,
+            missed,
+            within_1,
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| (e * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
+        );
     }
     Ok(())
 }

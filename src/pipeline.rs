@@ -14,7 +14,7 @@ use crate::detect;
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
-use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StartTimecode, StemReport};
+use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
 use crate::timeline::{MusicCue, Span};
 
 /// Settings of one analysis.
@@ -443,7 +443,8 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         title: set.title.clone(),
         reel: set.reel.clone(),
         duration_s,
-        start_timecode: start_timecode(title),
+        // Filled by `scene_analysis::fill_report` below, which knows the frame rate.
+        start_timecode: None,
         stems,
         mix,
         cues,
@@ -468,43 +469,4 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     };
     crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
     report
-}
-
-/// The reel's start from the first stem with a BWF time reference, as non-drop 24 fps timecode.
-fn start_timecode(title: &TitleAnalysis) -> Option<StartTimecode> {
-    let a = title
-        .stems
-        .values()
-        .find(|a| a.info.time_reference.is_some())?;
-    let samples = a.info.time_reference?;
-    let rate = a.info.sample_rate.max(1);
-    let seconds = samples as f64 / f64::from(rate);
-    let frames = (samples as u128 * 24 / u128::from(rate)) as u64;
-    let (ff, s) = (frames % 24, frames / 24);
-    Some(StartTimecode {
-        samples_since_midnight: samples,
-        sample_rate: rate,
-        seconds,
-        timecode: format!("{:02}:{:02}:{:02}:{ff:02}", s / 3600, s / 60 % 60, s % 60),
-        fps: "24".into(),
-    })
-}
-
-/// Spans where `a` and `b` overlap.
-pub fn intersect(a: &[Span], b: &[Span]) -> Vec<Span> {
-    let mut out = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let s = a[i].start_s.max(b[j].start_s);
-        let e = a[i].end_s.min(b[j].end_s);
-        if e > s {
-            out.push(Span::new(s, e));
-        }
-        if a[i].end_s < b[j].end_s {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    out
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::write_atomic;
 use crate::report::Report;
-use crate::timeline::{CueKind, Span};
+use crate::timeline::spans::{intersect, total};
+use crate::timeline::CueKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -96,10 +97,9 @@ impl TitleSummary {
             s.cues += r.cues.len();
             s.songs += r.cues.iter().filter(|c| c.kind == CueKind::Song).count();
             s.scores += r.cues.iter().filter(|c| c.kind == CueKind::Score).count();
-            s.music_s += union_s(r.cues.iter().map(|c| c.span()).collect());
-            s.dialogue_s += r.dialogue.iter().map(Span::duration_s).sum::<f64>();
-            let overlaps = crate::pipeline::intersect(&sorted(&r.vocals), &sorted(&r.dialogue));
-            s.clash_s += overlaps.iter().map(Span::duration_s).sum::<f64>();
+            s.music_s += total(&r.cues.iter().map(|c| c.span()).collect::<Vec<_>>());
+            s.dialogue_s += total(&r.dialogue);
+            s.clash_s += total(&intersect(&r.vocals, &r.dialogue));
             s.clashes += r
                 .vocals
                 .iter()
@@ -129,29 +129,6 @@ impl TitleSummary {
         [s.dx_lufs, s.mx_lufs, s.fx_lufs, s.mix_lufs] = loud.map(|v| power_mean(&v));
         s
     }
-}
-
-fn sorted(spans: &[Span]) -> Vec<Span> {
-    let mut v = spans.to_vec();
-    v.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    v
-}
-
-/// Seconds covered by the union of spans.
-fn union_s(mut spans: Vec<Span>) -> f64 {
-    spans.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    let mut total = 0.0;
-    let mut cur: Option<Span> = None;
-    for s in spans {
-        match cur {
-            Some(ref mut c) if s.start_s <= c.end_s => c.end_s = c.end_s.max(s.end_s),
-            _ => {
-                total += cur.map(|c| c.duration_s()).unwrap_or(0.0);
-                cur = Some(s);
-            }
-        }
-    }
-    total + cur.map(|c| c.duration_s()).unwrap_or(0.0)
 }
 
 fn power_mean(v: &[(f64, f64)]) -> Option<f64> {
@@ -506,16 +483,6 @@ mod tests {
         let m = power_mean(&[(-20.0, 1.0), (-30.0, 1.0)]).unwrap();
         assert!((m - -22.6).abs() < 0.05, "{m}");
         assert_eq!(power_mean(&[]), None);
-    }
-
-    #[test]
-    fn union_of_overlapping_cues_counts_shared_time_once() {
-        let u = union_s(vec![
-            Span::new(0.0, 10.0),
-            Span::new(8.0, 12.0),
-            Span::new(20.0, 21.0),
-        ]);
-        assert!((u - 13.0).abs() < 1e-9);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::decode::ChannelRole;
 use crate::discover::StemKind;
 use crate::report::MixReport;
 use crate::timeline::Span;
+use crate::timeline::spans::{intersect, union};
 
 use super::{LoudnessMeter, LoudnessTrace};
 
@@ -233,24 +234,6 @@ pub fn energy_sum(traces: &[&LoudnessTrace]) -> LoudnessTrace {
     out
 }
 
-/// Sorted, disjoint union of spans.
-pub fn union(spans: &[Span]) -> Vec<Span> {
-    let mut v: Vec<Span> = spans
-        .iter()
-        .copied()
-        .filter(|s| s.end_s > s.start_s)
-        .collect();
-    v.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    let mut out: Vec<Span> = Vec::with_capacity(v.len());
-    for s in v {
-        match out.last_mut() {
-            Some(last) if s.start_s <= last.end_s => last.end_s = last.end_s.max(s.end_s),
-            _ => out.push(s),
-        }
-    }
-    out
-}
-
 /// What [`mix_report`] reads.
 pub struct MixInputs<'a> {
     /// The printmaster's trace, when one was given.
@@ -289,7 +272,7 @@ pub fn mix_report(inp: &MixInputs<'_>) -> Option<MixReport> {
         return None;
     };
     let dialogue = union(inp.dialogue);
-    let overlap = crate::pipeline::intersect(&dialogue, &union(inp.music));
+    let overlap = intersect(&dialogue, inp.music);
     let dialogue_to_music_lu = match (inp.dx, inp.mx) {
         (Some(dx), Some(mx)) if !overlap.is_empty() => {
             let d = dx.spans(&overlap).integrated_lufs;

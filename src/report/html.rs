@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::cuesheet;
 use super::{Report, ReportOptions, SceneReport};
-use crate::timeline::spans::{intersect, union};
+use crate::timeline::spans::{intersect, total, union};
 use crate::timeline::timecode::Clock;
 use crate::timeline::{CueKind, Span};
 
@@ -574,8 +574,8 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
         songs,
         report.cues.len() - songs,
         report.scenes.len(),
-        report.dialogue.iter().map(Span::duration_s).sum::<f64>(),
-        clashes.iter().map(Span::duration_s).sum::<f64>()
+        total(&report.dialogue),
+        total(&clashes)
     );
     html.push_str(&legend());
     html.push_str("<h2>Timeline</h2><div id=\"timeline\">");

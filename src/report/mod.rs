@@ -281,7 +281,7 @@ pub fn summary(report: &Report) -> String {
         .iter()
         .filter(|c| c.kind == CueKind::Song)
         .count();
-    let dlg: f64 = report.dialogue.iter().map(Span::duration_s).sum();
+    let dlg = crate::timeline::spans::total(&report.dialogue);
     format!(
         "{}{}: {:.1} s, {} cues ({} song, {} score), {:.1} s of dialogue, {} scenes, {} warnings",
         report.title,

@@ -23,7 +23,26 @@ pub fn union(spans: &[Span]) -> Vec<Span> {
 
 /// Where both `a` and `b` are.
 pub fn intersect(a: &[Span], b: &[Span]) -> Vec<Span> {
-    crate::pipeline::intersect(&union(a), &union(b))
+    intersect_disjoint(&union(a), &union(b))
+}
+
+/// Two-pointer intersection of two sorted, disjoint lists.
+fn intersect_disjoint(a: &[Span], b: &[Span]) -> Vec<Span> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let s = a[i].start_s.max(b[j].start_s);
+        let e = a[i].end_s.min(b[j].end_s);
+        if e > s {
+            out.push(Span::new(s, e));
+        }
+        if a[i].end_s < b[j].end_s {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Where `a` is and `b` is not.
@@ -62,9 +81,10 @@ pub fn dilate(spans: &[Span], by: f64) -> Vec<Span> {
     union(&v)
 }
 
-/// Total seconds covered.
+/// Total seconds covered (overlaps counted once; `0.0`, never `-0.0`, when empty).
 pub fn total(spans: &[Span]) -> f64 {
-    union(spans).iter().map(Span::duration_s).sum()
+    // Float `sum()` of nothing is -0.0, which prints as "-0.0 s".
+    union(spans).iter().fold(0.0, |acc, s| acc + s.duration_s())
 }
 
 #[cfg(test)]
@@ -80,6 +100,15 @@ mod tests {
         assert_eq!(
             union(&[s(5.0, 7.0), s(0.0, 2.0), s(1.0, 3.0)]),
             vec![s(0.0, 3.0), s(5.0, 7.0)]
+        );
+    }
+
+    #[test]
+    fn total_counts_shared_time_once_and_is_never_negative_zero() {
+        assert_eq!(total(&[s(0.0, 10.0), s(8.0, 12.0), s(20.0, 21.0)]), 13.0);
+        assert!(
+            total(&[]).is_sign_positive(),
+            "an empty total must print as 0.0, not -0.0"
         );
     }
 
