@@ -5,7 +5,6 @@
 //! Throughput is in samples; audio seconds per second = samples/s / sample rate.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use realfft::RealFftPlanner;
 use stemscope::features::mel::{Dct, MelFilterbank, power_to_db};
 use stemscope::features::stft::Stft;
 use stemscope::features::{FeatureConfig, FeatureExtractor, FeatureSet, FeatureTrack};
@@ -47,8 +46,7 @@ fn librosa_config() -> FeatureConfig {
 fn stft_mel_mfcc(c: &mut Criterion) {
     let config = FeatureConfig::default();
     let signal = audio(180, config.sample_rate as usize);
-    let mut planner = RealFftPlanner::new();
-    let stft = Stft::new(config.n_fft, &mut planner);
+    let stft = Stft::new(config.n_fft);
     let mel = MelFilterbank::new(
         config.sample_rate,
         config.n_fft,

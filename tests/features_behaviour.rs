@@ -81,7 +81,8 @@ fn all_finite(track: &FeatureTrack) -> bool {
 
 #[test]
 fn output_is_identical_whatever_the_block_size() {
-    // Longer than one batch of frames (1024), so batch boundaries fall inside blocks.
+    // Longer than one batch of frames (409 at the default hop), so batch boundaries fall inside
+    // blocks.
     let signal = mixture(12.0);
     let reference = run(&signal, signal.len());
     assert_eq!(reference.frames.len(), 1 + signal.len() / 160);

@@ -106,7 +106,7 @@ pub struct FrameScratch {
 impl FrameAnalyzer {
     pub fn new(c: &FeatureConfig) -> Self {
         let mut planner = RealFftPlanner::new();
-        let stft = Stft::new(c.n_fft, &mut planner);
+        let stft = Stft::new(c.n_fft);
         let shape = SpectralShape::new(c.sample_rate, c.n_fft, stft.window());
         FrameAnalyzer {
             mel: MelFilterbank::new(

@@ -29,18 +29,32 @@ pub fn fold(a: [f32; LANES]) -> f32 {
     ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
+/// The tail of a slice split into lane groups (`len < LANES`), padded with `pad` to a whole group.
+///
+/// Reductions run the tail through the same lane code as the whole groups, with a padding value
+/// that leaves every lane as it was (0 for sums, the identity for min / max): an accumulator
+/// indexed by a run-time position would have to live in memory, and its store and reload cost
+/// more than a short reduction itself.
+#[inline(always)]
+pub fn padded(rest: &[f32], pad: f32) -> [f32; LANES] {
+    std::array::from_fn(|j| rest.get(j).copied().unwrap_or(pad))
+}
+
 /// Sum of `v`.
 #[inline(always)]
 pub fn sum(v: &[f32]) -> f32 {
+    let (chunks, rest) = v.as_chunks::<LANES>();
     let mut acc = [0.0f32; LANES];
-    let mut chunks = v.chunks_exact(LANES);
-    for c in &mut chunks {
+    for c in chunks {
         for j in 0..LANES {
             acc[j] += c[j];
         }
     }
-    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
-        *a += x;
+    if !rest.is_empty() {
+        let t = padded(rest, 0.0);
+        for j in 0..LANES {
+            acc[j] += t[j];
+        }
     }
     fold(acc)
 }
@@ -55,33 +69,59 @@ pub fn sum_sq(v: &[f32]) -> f32 {
 #[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
+    let (ca, ra) = a[..n].as_chunks::<LANES>();
+    let (cb, rb) = b[..n].as_chunks::<LANES>();
     let mut acc = [0.0f32; LANES];
-    let mut ca = a.chunks_exact(LANES);
-    let mut cb = b.chunks_exact(LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
+    for (x, y) in ca.iter().zip(cb) {
         for j in 0..LANES {
             acc[j] += x[j] * y[j];
         }
     }
-    for ((s, &x), &y) in acc.iter_mut().zip(ca.remainder()).zip(cb.remainder()) {
-        *s += x * y;
+    if !ra.is_empty() {
+        let (x, y) = (padded(ra, 0.0), padded(rb, 0.0));
+        for j in 0..LANES {
+            acc[j] += x[j] * y[j];
+        }
     }
     fold(acc)
+}
+
+/// `(sum(a), dot(a, b))` in one pass when `a` and `b` have the same length: each result is
+/// accumulated exactly as by [`sum`] and [`dot`], in two independent sets of lanes.
+#[inline(always)]
+pub fn sum_and_dot(a: &[f32], b: &[f32]) -> (f32, f32) {
+    if a.len() != b.len() {
+        return (sum(a), dot(a, b));
+    }
+    let (ca, ra) = a.as_chunks::<LANES>();
+    let (cb, rb) = b.as_chunks::<LANES>();
+    let mut s = [0.0f32; LANES];
+    let mut d = [0.0f32; LANES];
+    for (x, y) in ca.iter().zip(cb) {
+        for j in 0..LANES {
+            s[j] += x[j];
+            d[j] += x[j] * y[j];
+        }
+    }
+    if !ra.is_empty() {
+        let (x, y) = (padded(ra, 0.0), padded(rb, 0.0));
+        for j in 0..LANES {
+            s[j] += x[j];
+            d[j] += x[j] * y[j];
+        }
+    }
+    (fold(s), fold(d))
 }
 
 /// Largest value of `v`, at least 0 (for non-negative data such as power spectra).
 #[inline(always)]
 pub fn max_or_zero(v: &[f32]) -> f32 {
+    let (chunks, rest) = v.as_chunks::<LANES>();
     let mut acc = [0.0f32; LANES];
-    let mut chunks = v.chunks_exact(LANES);
-    for c in &mut chunks {
+    for c in chunks.iter().chain(Some(&padded(rest, 0.0))) {
         for j in 0..LANES {
             acc[j] = max(acc[j], c[j]);
         }
-    }
-    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
-        *a = max(*a, x);
     }
     acc.iter().fold(0.0f32, |m, &x| max(m, x))
 }
@@ -89,18 +129,21 @@ pub fn max_or_zero(v: &[f32]) -> f32 {
 /// Smallest and largest value of `v` (`(inf, -inf)` when empty).
 #[inline(always)]
 pub fn min_max(v: &[f32]) -> (f32, f32) {
+    let (chunks, rest) = v.as_chunks::<LANES>();
     let mut lo = [f32::INFINITY; LANES];
     let mut hi = [f32::NEG_INFINITY; LANES];
-    let mut chunks = v.chunks_exact(LANES);
-    for c in &mut chunks {
+    for c in chunks {
         for j in 0..LANES {
             lo[j] = min(lo[j], c[j]);
             hi[j] = max(hi[j], c[j]);
         }
     }
-    for &x in chunks.remainder() {
-        lo[0] = min(lo[0], x);
-        hi[0] = max(hi[0], x);
+    if !rest.is_empty() {
+        let (l, h) = (padded(rest, f32::INFINITY), padded(rest, f32::NEG_INFINITY));
+        for j in 0..LANES {
+            lo[j] = min(lo[j], l[j]);
+            hi[j] = max(hi[j], h[j]);
+        }
     }
     (
         lo.iter().fold(f32::INFINITY, |m, &x| min(m, x)),
@@ -125,6 +168,7 @@ mod tests {
                 "dot n = {n}"
             );
             assert_eq!(sum_sq(&v), v.iter().map(|a| a * a).sum::<f32>());
+            assert_eq!(sum_and_dot(&v, &w), (sum(&v), dot(&v, &w)));
             assert_eq!(max_or_zero(&w), w.iter().fold(0.0f32, |m, &x| m.max(x)));
             if n > 0 {
                 let lo = v.iter().fold(f32::INFINITY, |m, &x| m.min(x));

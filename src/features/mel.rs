@@ -2,6 +2,8 @@
 //! (linear below 1 kHz, logarithmic above), triangular filters with Slaney ("area") normalisation,
 //! `power_to_db` with `amin = 1e-10`, and an orthonormal DCT-II for MFCC.
 
+use super::lanes::{self, LANES};
+
 /// Smallest power `power_to_db` takes the log of (librosa's `amin`): -100 dB.
 pub const AMIN: f32 = 1e-10;
 
@@ -59,7 +61,9 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     }
 }
 
-/// Triangular mel filters stored sparsely: each band keeps only its non-zero span of FFT bins.
+/// Triangular mel filters stored sparsely: each band keeps only its non-zero span of FFT bins,
+/// zero-padded to whole [`LANES`] groups (extended to the left where the spectrum ends), so that
+/// every band is one [`lanes::dot`] without a scalar tail.
 pub struct MelFilterbank {
     starts: Vec<usize>,
     offsets: Vec<usize>,
@@ -91,8 +95,13 @@ impl MelFilterbank {
                     (lower.min(upper).max(0.0) * enorm) as f32
                 })
                 .collect();
-            let first = row.iter().position(|&w| w > 0.0).unwrap_or(0);
-            let last = row.iter().rposition(|&w| w > 0.0).map_or(first, |l| l + 1);
+            let mut first = row.iter().position(|&w| w > 0.0).unwrap_or(0);
+            let mut last = row.iter().rposition(|&w| w > 0.0).map_or(first, |l| l + 1);
+            // Zero weights up to a whole number of lanes: after the span, or before it where
+            // the spectrum ends (a few weights more, no scalar remainder in `apply`).
+            let padded = (last - first).div_ceil(LANES) * LANES;
+            last = (first + padded).min(n_bins);
+            first = last.saturating_sub(padded);
             starts.push(first);
             weights.extend_from_slice(&row[first..last]);
             offsets.push(weights.len());
@@ -108,7 +117,7 @@ impl MelFilterbank {
         self.starts.len()
     }
 
-    /// The weights of band `m` and the FFT bin of its first weight.
+    /// The weights of band `m` (zero-padded, see [`MelFilterbank`]) and the FFT bin of its first.
     pub fn band(&self, m: usize) -> (usize, &[f32]) {
         (
             self.starts[m],
@@ -122,7 +131,7 @@ impl MelFilterbank {
         for (m, out) in mel.iter_mut().enumerate() {
             let (start, w) = self.band(m);
             let bins = power.get(start..start + w.len()).unwrap_or(&[]);
-            *out = w.iter().zip(bins).map(|(a, b)| a * b).sum();
+            *out = lanes::dot(w, bins);
         }
     }
 }
@@ -130,16 +139,20 @@ impl MelFilterbank {
 /// Orthonormal DCT-II (scipy `dct(type=2, norm="ortho")`), first `n_out` coefficients.
 pub struct Dct {
     n_out: usize,
-    /// The basis stored input-major (`basis[i * n_out + k]`), so that one input value updates
-    /// every coefficient in a loop the compiler vectorises, while each coefficient still sums its
-    /// terms in input order (the same rounding as a row-by-row dot product).
+    /// Row length of `basis`: `n_out` rounded up to whole [`LANES`] groups.
+    stride: usize,
+    /// The basis stored input-major (`basis[i * stride + k]`, zero-padded after `n_out`), so that
+    /// one input value updates every coefficient in a loop the compiler vectorises, while each
+    /// coefficient still sums its terms in input order (the same rounding as a row-by-row dot
+    /// product).
     basis: Vec<f32>,
 }
 
 impl Dct {
     pub fn new(n_in: usize, n_out: usize) -> Self {
         let n = n_in as f64;
-        let mut basis = vec![0.0; n_in * n_out];
+        let stride = n_out.div_ceil(LANES) * LANES;
+        let mut basis = vec![0.0; n_in * stride];
         for k in 0..n_out {
             let scale = if k == 0 {
                 (1.0 / n).sqrt()
@@ -148,39 +161,79 @@ impl Dct {
             };
             for i in 0..n_in {
                 let arg = std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / (2.0 * n);
-                basis[i * n_out + k] = (scale * arg.cos()) as f32;
+                basis[i * stride + k] = (scale * arg.cos()) as f32;
             }
         }
-        Dct { n_out, basis }
+        Dct {
+            n_out,
+            stride,
+            basis,
+        }
     }
 
+    /// The first `n_out` coefficients of `input` into `out`.
     #[inline(always)]
     pub fn apply(&self, input: &[f32], out: &mut [f32]) {
-        let out = &mut out[..self.n_out];
-        out.fill(0.0);
-        if self.n_out == 0 {
-            return;
-        }
-        for (&x, row) in input.iter().zip(self.basis.chunks_exact(self.n_out)) {
-            for (o, &b) in out.iter_mut().zip(row) {
-                *o += x * b;
-            }
+        self.apply_pair(input, &[], out, &mut [])
+    }
+
+    /// [`apply`](Self::apply) to two inputs at once (one pass over the basis); `b` may be empty
+    /// (then `out_b` is left alone).
+    #[inline(always)]
+    pub fn apply_pair(&self, a: &[f32], b: &[f32], out_a: &mut [f32], out_b: &mut [f32]) {
+        // Up to 32 coefficients, in accumulators the compiler keeps in registers.
+        match self.stride {
+            8 => self.apply_fixed::<8>(a, b, out_a, out_b),
+            16 => self.apply_fixed::<16>(a, b, out_a, out_b),
+            24 => self.apply_fixed::<24>(a, b, out_a, out_b),
+            32 => self.apply_fixed::<32>(a, b, out_a, out_b),
+            _ => self.apply_any(a, b, out_a, out_b),
         }
     }
 
-    /// [`apply`](Self::apply) to two inputs at once (one pass over the basis).
     #[inline(always)]
-    pub fn apply_pair(&self, a: &[f32], b: &[f32], out_a: &mut [f32], out_b: &mut [f32]) {
-        let (out_a, out_b) = (&mut out_a[..self.n_out], &mut out_b[..self.n_out]);
-        out_a.fill(0.0);
-        out_b.fill(0.0);
-        if self.n_out == 0 {
+    fn apply_fixed<const S: usize>(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        out_a: &mut [f32],
+        out_b: &mut [f32],
+    ) {
+        let rows = self.basis.as_chunks::<S>().0;
+        let mut acc_a = [0.0f32; S];
+        for (&x, row) in a.iter().zip(rows) {
+            for k in 0..S {
+                acc_a[k] += x * row[k];
+            }
+        }
+        let n = self.n_out.min(out_a.len());
+        out_a[..n].copy_from_slice(&acc_a[..n]);
+        if b.is_empty() {
             return;
         }
-        for ((&x, &y), row) in a.iter().zip(b).zip(self.basis.chunks_exact(self.n_out)) {
-            for ((oa, ob), &w) in out_a.iter_mut().zip(out_b.iter_mut()).zip(row) {
-                *oa += x * w;
-                *ob += y * w;
+        let mut acc_b = [0.0f32; S];
+        for (&y, row) in b.iter().zip(rows) {
+            for k in 0..S {
+                acc_b[k] += y * row[k];
+            }
+        }
+        let n = self.n_out.min(out_b.len());
+        out_b[..n].copy_from_slice(&acc_b[..n]);
+    }
+
+    /// The same for any number of coefficients, accumulating in `out` itself.
+    fn apply_any(&self, a: &[f32], b: &[f32], out_a: &mut [f32], out_b: &mut [f32]) {
+        for (input, out) in [(a, out_a), (b, out_b)] {
+            if input.is_empty() || self.stride == 0 {
+                continue;
+            }
+            let n = self.n_out.min(out.len());
+            let out = &mut out[..n];
+            out.fill(0.0);
+            for (&x, row) in input.iter().zip(self.basis.chunks_exact(self.stride)) {
+                for (o, &w) in out.iter_mut().zip(row) {
+                    *o += x * w;
+                }
             }
         }
     }
@@ -222,6 +275,39 @@ mod tests {
                 "log10(1e{p}) = {}",
                 log10(x)
             );
+        }
+    }
+
+    #[test]
+    fn dct_matches_its_definition_for_any_number_of_coefficients() {
+        // Widths with register accumulators (padded to 8..=32) and the general path (to 40).
+        let n_in = 37;
+        let x: Vec<f32> = (0..n_in).map(|i| ((i * 29) % 13) as f32 - 6.0).collect();
+        for n_out in [1usize, 7, 8, 20, 32, 33, 37] {
+            let dct = Dct::new(n_in, n_out);
+            let mut y = vec![f32::NAN; n_out];
+            dct.apply(&x, &mut y);
+            for (k, &v) in y.iter().enumerate() {
+                let scale = if k == 0 {
+                    1.0 / n_in as f64
+                } else {
+                    2.0 / n_in as f64
+                }
+                .sqrt();
+                let expected: f64 = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &xi)| {
+                        let arg =
+                            std::f64::consts::PI * (k * (2 * i + 1)) as f64 / (2 * n_in) as f64;
+                        xi as f64 * scale * arg.cos()
+                    })
+                    .sum();
+                assert!(
+                    (v as f64 - expected).abs() < 1e-4,
+                    "n_out {n_out} k {k}: {v} vs {expected}"
+                );
+            }
         }
     }
 

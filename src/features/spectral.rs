@@ -10,6 +10,9 @@ const CONTRAST_FMIN: f64 = 200.0;
 const CONTRAST_QUANTILE: f64 = 0.02;
 /// Above this many bins per side, contrast falls back to a copy and a selection.
 const MAX_EXTREMES: usize = 16;
+/// Mantissa bits of an `f32`, and the exponent bits of 1.0.
+const MANTISSA: u32 = 0x007f_ffff;
+const ONE: u32 = 127 << 23;
 /// Values per lane between renormalisations of the flatness mantissa products (each < 2).
 const FLATNESS_RENORM: usize = 64 * LANES;
 /// Interleaved groups in the contrast bounds (at least `MAX_EXTREMES`).
@@ -112,17 +115,18 @@ impl SpectralShape {
         let Some((total, centroid, rolloff)) = self.moments(mag) else {
             return (0.0, 0.0, 0.0);
         };
+        let n = mag.len().min(self.freqs.len());
+        let (m8, m_rest) = mag[..n].as_chunks::<LANES>();
+        let (f8, f_rest) = self.freqs[..n].as_chunks::<LANES>();
+        // The tail padded with zero magnitudes (see `lanes::padded`).
+        let tail = (lanes::padded(m_rest, 0.0), lanes::padded(f_rest, 0.0));
+        let tail = (!m_rest.is_empty()).then_some((&tail.0, &tail.1));
         let mut acc = [0.0f32; LANES];
-        let mut m8 = mag.chunks_exact(LANES);
-        let mut f8 = self.freqs.chunks_exact(LANES);
-        for (m, f) in (&mut m8).zip(&mut f8) {
+        for (m, f) in m8.iter().zip(f8).chain(tail) {
             for j in 0..LANES {
                 let d = f[j] - centroid;
                 acc[j] += m[j] * d * d;
             }
-        }
-        for ((a, &m), &f) in acc.iter_mut().zip(m8.remainder()).zip(f8.remainder()) {
-            *a += m * (f - centroid) * (f - centroid);
         }
         let bandwidth = (lanes::fold(acc) / total).max(0.0).sqrt();
         (centroid, bandwidth, rolloff)
@@ -137,11 +141,11 @@ impl SpectralShape {
     /// Sum, centroid and roll-off of a magnitude spectrum; None when it is all zero.
     #[inline(always)]
     fn moments(&self, mag: &[f32]) -> Option<(f32, f32, f32)> {
-        let total = lanes::sum(mag);
+        let (total, weighted) = lanes::sum_and_dot(mag, &self.freqs);
         if total <= f32::MIN_POSITIVE {
             return None;
         }
-        let centroid = lanes::dot(mag, &self.freqs) / total;
+        let centroid = weighted / total;
         // The first bin where the running sum reaches 85 %: whole blocks are skipped on their
         // (lane) sums, and only the block that crosses is scanned bin by bin.
         let threshold = 0.85 * total;
@@ -292,31 +296,44 @@ pub fn flatness_n<const F: usize>(power: &[f32], floors: [f32; F]) -> [f32; F] {
     }
     // Normal floats, so the exponent/mantissa split below holds.
     let floors = floors.map(|f| f.max(f32::MIN_POSITIVE));
-    const MANTISSA: u32 = 0x007f_ffff;
-    const ONE: u32 = 127 << 23;
     let mut arith = [[0.0f32; LANES]; F];
     let mut mant = [[1.0f32; LANES]; F];
     let mut exps = [[0i32; LANES]; F];
+    // One group of eight floored values into the lanes. The exponents are summed biased (the
+    // bias comes off once at the end), so a padding value of 0 adds 0 to every sum and
+    // multiplies the products by 1: a padded tail gives exactly the result of a scalar one.
+    #[inline(always)]
+    fn step(
+        v: [f32; LANES],
+        arith: &mut [f32; LANES],
+        exps: &mut [i32; LANES],
+        mant: &mut [f32; LANES],
+    ) {
+        for j in 0..LANES {
+            arith[j] += v[j];
+        }
+        for j in 0..LANES {
+            exps[j] += (v[j].to_bits() >> 23) as i32;
+        }
+        for j in 0..LANES {
+            mant[j] *= f32::from_bits((v[j].to_bits() & MANTISSA) | ONE);
+        }
+    }
     for block in power.chunks(FLATNESS_RENORM) {
-        let mut chunks = block.chunks_exact(LANES);
-        for c in &mut chunks {
+        let (chunks, rest) = block.as_chunks::<LANES>();
+        for c in chunks {
             for f in 0..F {
-                for j in 0..LANES {
-                    let v = c[j].max(floors[f]);
-                    arith[f][j] += v;
-                    let bits = v.to_bits();
-                    exps[f][j] += (bits >> 23) as i32 - 127;
-                    mant[f][j] *= f32::from_bits((bits & MANTISSA) | ONE);
-                }
+                let v = c.map(|x| lanes::max(x, floors[f]));
+                step(v, &mut arith[f], &mut exps[f], &mut mant[f]);
             }
         }
-        for (j, &x) in chunks.remainder().iter().enumerate() {
+        if !rest.is_empty() {
             for f in 0..F {
-                let v = x.max(floors[f]);
-                arith[f][j] += v;
-                let bits = v.to_bits();
-                exps[f][j] += (bits >> 23) as i32 - 127;
-                mant[f][j] *= f32::from_bits((bits & MANTISSA) | ONE);
+                let v = std::array::from_fn(|j| match rest.get(j) {
+                    Some(&x) => lanes::max(x, floors[f]),
+                    None => 0.0,
+                });
+                step(v, &mut arith[f], &mut exps[f], &mut mant[f]);
             }
         }
         // Fold the products' exponents out: each mantissa is back in [1, 2).
@@ -330,7 +347,8 @@ pub fn flatness_n<const F: usize>(power: &[f32], floors: [f32; F]) -> [f32; F] {
     }
     let n = power.len() as f64;
     std::array::from_fn(|f| {
-        let log2_sum: f64 = exps[f].iter().map(|&e| e as f64).sum::<f64>()
+        let bias = 127.0 * n;
+        let log2_sum: f64 = exps[f].iter().map(|&e| e as f64).sum::<f64>() - bias
             + mant[f].iter().map(|&m| (m as f64).log2()).sum::<f64>();
         let gmean = (log2_sum / n * std::f64::consts::LN_2).exp();
         let amean = lanes::fold(arith[f]) as f64 / n;
