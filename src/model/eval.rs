@@ -23,6 +23,19 @@ pub struct FrameCounts {
 }
 
 impl FrameCounts {
+    /// Compares decisions with truth over the frames both cover.
+    pub fn count(pred: &[bool], truth: &[bool]) -> Self {
+        let mut c = FrameCounts::default();
+        for (&p, &t) in pred.iter().zip(truth) {
+            match (p, t) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, true) => c.fn_ += 1,
+                (false, false) => c.tn += 1,
+            }
+        }
+        c
+    }
     pub fn add(&mut self, o: &FrameCounts) {
         self.tp += o.tp;
         self.fp += o.fp;

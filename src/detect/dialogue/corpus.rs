@@ -490,53 +490,8 @@ pub fn nonspeech_scene(clip: &[f32], snr_db: f64, rng: &mut Rng) -> Scene {
     Scene { signal, truth }
 }
 
-/// Frame confusion counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct FrameCounts {
-    pub tp: u64,
-    pub fp: u64,
-    pub fn_: u64,
-    pub tn: u64,
-}
-
-impl FrameCounts {
-    /// Compares decisions with truth over the frames both cover.
-    pub fn count(pred: &[bool], truth: &[bool]) -> Self {
-        let mut c = FrameCounts::default();
-        for (&p, &t) in pred.iter().zip(truth) {
-            match (p, t) {
-                (true, true) => c.tp += 1,
-                (true, false) => c.fp += 1,
-                (false, true) => c.fn_ += 1,
-                (false, false) => c.tn += 1,
-            }
-        }
-        c
-    }
-    pub fn add(&mut self, o: &FrameCounts) {
-        self.tp += o.tp;
-        self.fp += o.fp;
-        self.fn_ += o.fn_;
-        self.tn += o.tn;
-    }
-    pub fn precision(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fp).max(1) as f64
-    }
-    pub fn recall(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
-    }
-    pub fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        }
-    }
-    pub fn accuracy(&self) -> f64 {
-        (self.tp + self.tn) as f64 / (self.tp + self.tn + self.fp + self.fn_).max(1) as f64
-    }
-}
+/// Frame confusion counts (shared with the vocal model's evaluation).
+pub use crate::model::eval::FrameCounts;
 
 /// The corpus folder: `../shared/corpus` from the crate root, or `../../shared/corpus` from a
 /// worktree one level deeper; the first that exists.
