@@ -98,6 +98,9 @@ struct TrainArgs {
     /// PREFIX.windows.f32, PREFIX.frames.f32), for analysis outside stemscope.
     #[arg(long, value_name = "PREFIX")]
     dump: Option<PathBuf>,
+    /// Also write every cross-validated cue (truth, prediction, seconds of voice) to this TSV file.
+    #[arg(long, value_name = "FILE")]
+    cues_tsv: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -166,6 +169,13 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             a.folds,
             cv.summary()
         );
+        if let Some(path) = &a.cues_tsv {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("{}: cannot create the cue table", path.display()))?;
+            cv.write_cues_tsv(std::io::BufWriter::new(file))
+                .with_context(|| format!("{}: cannot write the cue table", path.display()))?;
+            println!("wrote {} ({} cues)", path.display(), cv.cues.len());
+        }
     }
     outcome.model.save(&a.out)?;
     println!(

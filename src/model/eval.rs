@@ -111,6 +111,34 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
+    /// Every evaluated cue as a tab-separated table with a header line (name, construction,
+    /// level_db, truth, predicted, vocal_s, duration_s), for studying the song/score rule outside
+    /// stemscope: the summary lists only the wrong cues.
+    pub fn write_cues_tsv(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
+        let kind = |k: CueKind| match k {
+            CueKind::Song => "song",
+            CueKind::Score => "score",
+        };
+        writeln!(
+            w,
+            "name\tconstruction\tlevel_db\ttruth\tpredicted\tvocal_s\tduration_s"
+        )?;
+        for c in &self.cues {
+            writeln!(
+                w,
+                "{}\t{}\t{:.2}\t{}\t{}\t{:.3}\t{:.3}",
+                c.name,
+                c.construction,
+                c.level_db,
+                kind(c.truth),
+                kind(c.predicted),
+                c.vocal_s,
+                c.duration_s
+            )?;
+        }
+        Ok(())
+    }
+
     pub fn cue_accuracy(&self) -> f64 {
         self.cues.iter().filter(|c| c.truth == c.predicted).count() as f64
             / self.cues.len().max(1) as f64
