@@ -306,3 +306,48 @@ pub fn cross_validate(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(name: &str, truth: CueKind, predicted: CueKind, vocal_s: f64) -> CueResult {
+        CueResult {
+            name: name.into(),
+            construction: "natural",
+            level_db: -20.0,
+            truth,
+            predicted,
+            vocal_s,
+            duration_s: 30.0,
+        }
+    }
+
+    #[test]
+    fn the_cue_table_lists_every_cue_right_or_wrong() {
+        let report = EvalReport {
+            cues: vec![
+                cue("a.flac@0", CueKind::Song, CueKind::Song, 12.5),
+                cue("b.ogg@0", CueKind::Score, CueKind::Song, 4.0),
+            ],
+            ..EvalReport::default()
+        };
+        let mut out = Vec::new();
+        report.write_cues_tsv(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("name\tconstruction"));
+        assert_eq!(
+            lines[2],
+            "b.ogg@0\tnatural\t-20.00\tscore\tsong\t4.000\t30.000"
+        );
+    }
+
+    #[test]
+    fn frame_counts_compare_decisions_with_truth() {
+        let c = FrameCounts::count(&[true, true, false, false], &[true, false, true, false]);
+        assert_eq!((c.tp, c.fp, c.fn_, c.tn), (1, 1, 1, 1));
+        assert_eq!(c.f1(), 0.5);
+    }
+}
