@@ -31,16 +31,7 @@ fn audio(seconds: usize, sr: usize) -> Vec<f32> {
 }
 
 fn librosa_config() -> FeatureConfig {
-    FeatureConfig {
-        sample_rate: 22_050,
-        n_fft: 2048,
-        hop: 512,
-        n_mels: 128,
-        n_mfcc: 20,
-        fmin: 0.0,
-        fmax: 11_025.0,
-        ..FeatureConfig::default()
-    }
+    FeatureConfig::librosa()
 }
 
 fn stft_mel_mfcc(c: &mut Criterion) {

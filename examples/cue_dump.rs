@@ -24,16 +24,7 @@ fn main() -> anyhow::Result<()> {
         let t = &a.features;
         let mut f = std::fs::File::create(Path::new(&out).join(format!("{name}_frames.f32")))?;
         for fr in &t.frames {
-            for v in [
-                fr.rms_db,
-                fr.speech_band_db,
-                fr.periodicity,
-                fr.pitch_hz,
-                fr.flatness,
-                fr.centroid_hz,
-                fr.flux,
-                fr.peakiness,
-            ] {
+            for v in fr.to_array() {
                 f.write_all(&v.to_le_bytes())?;
             }
         }

@@ -94,16 +94,7 @@ fn main() -> anyhow::Result<()> {
         .chunks_exact(channels)
         .map(|f| f.iter().sum::<f32>() / channels as f32)
         .collect();
-    let librosa = FeatureConfig {
-        sample_rate: 22_050,
-        n_fft: 2048,
-        hop: 512,
-        n_mels: 128,
-        n_mfcc: 20,
-        fmin: 0.0,
-        fmax: 11_025.0,
-        ..FeatureConfig::default()
-    };
+    let librosa = FeatureConfig::librosa();
     let config = match preset {
         "default" => FeatureConfig::default(),
         "librosa" => librosa,

@@ -200,25 +200,21 @@ impl Dct {
         out_b: &mut [f32],
     ) {
         let rows = self.basis.as_chunks::<S>().0;
-        let mut acc_a = [0.0f32; S];
-        for (&x, row) in a.iter().zip(rows) {
-            for k in 0..S {
-                acc_a[k] += x * row[k];
+        // Input-major: each input adds its row to S accumulators held in registers.
+        let project = |x: &[f32], out: &mut [f32]| {
+            let mut acc = [0.0f32; S];
+            for (&v, row) in x.iter().zip(rows) {
+                for k in 0..S {
+                    acc[k] += v * row[k];
+                }
             }
+            let n = self.n_out.min(out.len());
+            out[..n].copy_from_slice(&acc[..n]);
+        };
+        project(a, out_a);
+        if !b.is_empty() {
+            project(b, out_b);
         }
-        let n = self.n_out.min(out_a.len());
-        out_a[..n].copy_from_slice(&acc_a[..n]);
-        if b.is_empty() {
-            return;
-        }
-        let mut acc_b = [0.0f32; S];
-        for (&y, row) in b.iter().zip(rows) {
-            for k in 0..S {
-                acc_b[k] += y * row[k];
-            }
-        }
-        let n = self.n_out.min(out_b.len());
-        out_b[..n].copy_from_slice(&acc_b[..n]);
     }
 
     /// The same for any number of coefficients, accumulating in `out` itself.

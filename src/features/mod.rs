@@ -91,6 +91,21 @@ impl Default for FeatureConfig {
 }
 
 impl FeatureConfig {
+    /// librosa's defaults at its 22.05 kHz rate (`n_fft` 2048, hop 512, 128 mel bands to Nyquist,
+    /// 20 MFCC), for comparisons with librosa; the feature set stays the full one.
+    pub fn librosa() -> Self {
+        FeatureConfig {
+            sample_rate: 22_050,
+            n_fft: 2048,
+            hop: 512,
+            n_mels: 128,
+            n_mfcc: 20,
+            fmin: 0.0,
+            fmax: 11_025.0,
+            ..FeatureConfig::default()
+        }
+    }
+
     pub fn frame_hop_s(&self) -> f64 {
         self.hop as f64 / self.sample_rate as f64
     }
@@ -178,6 +193,22 @@ pub struct FrameSummary {
     pub flux: f32,
     /// Harmonic peakiness in 200 Hz - 5 kHz, [0, 1]: share of the band's power in spectral peaks.
     pub peakiness: f32,
+}
+
+impl FrameSummary {
+    /// The eight values in field order (the layout of the `.f32` frame dumps).
+    pub fn to_array(&self) -> [f32; 8] {
+        [
+            self.rms_db,
+            self.speech_band_db,
+            self.periodicity,
+            self.pitch_hz,
+            self.flatness,
+            self.centroid_hz,
+            self.flux,
+            self.peakiness,
+        ]
+    }
 }
 
 /// Statistics of the frame features over one texture window.

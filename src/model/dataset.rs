@@ -892,16 +892,7 @@ pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
             }
         }
         for f in &e.frames {
-            for v in [
-                f.rms_db,
-                f.speech_band_db,
-                f.periodicity,
-                f.pitch_hz,
-                f.flatness,
-                f.centroid_hz,
-                f.flux,
-                f.peakiness,
-            ] {
+            for v in f.to_array() {
                 frm.write_all(&v.to_le_bytes())
                     .map_err(|err| crate::Error::io(&frame_path, err))?;
             }
