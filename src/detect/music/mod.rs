@@ -10,11 +10,40 @@
 //!    density, tonality) marks a segue; the run is split there.
 //!
 //! Segued cues crossfade, and their true intervals overlap by the crossfade. The change point is the
-//! middle of the crossfade; its length is not measured (a ramp fitted to the descriptors either side
-//! was tried and was noisier than a fixed guess), so the earlier cue ends and the later one starts
-//! half an assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of it. On
+//! middle of the crossfade; its length is not measured, so the earlier cue ends and the later one
+//! starts half an assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of it. On
 //! /tmp/dev-reels this put 10 of 20 segue ends and starts within 0.5 s of the truth, against 6 when
-//! the cues abut at the middle.
+//! the cues abut at the middle. The sides are right only as far as the middle is: the reels' truth
+//! ends the earlier cue where its equal-power fade-out reaches zero and starts the later one where its
+//! fade-in begins, so with an exact middle a 1-3 s crossfade lands within 0.5 s; the misses come from
+//! middles found 0.3-1 s off (the novelty test cannot see inside its ±1 s guard).
+//!
+//! Measuring the crossfade instead was tried three times and none is kept (`python3
+//! tools/reference/cue_eval.py`, sides within 0.5 s, dev = /tmp/dev-reels plus a third set built
+//! with seed 31 for development):
+//! - a ramp fitted to the descriptors either side: 6 of 20 dev sides against 11;
+//! - per-window non-negative least squares of the two sides' 8 band-group power spectra, then an
+//!   equal-power ramp fit for middle and length: 7 of 20 against 10 (seed 31: 13 of 34 against 14);
+//!   a piece's own spectrum moves as much within a few seconds as across a crossfade;
+//! - a single change-point fit on 10 ms frame descriptors within the guard, moved from the content
+//!   turnover (where the two pieces' powers are equal) to the middle of the gain ramps by the
+//!   measured power balance: better on dev (11 of 20; seed 31: 17 of 37 against 13) but worse held
+//!   out (21 of 39 against 25, middles within 1 s 15 of 20 against 18), and 1.4 s off on a rendered
+//!   crossfade into a percussive piece: frame descriptors follow the locally dominant source, not
+//!   power, so the turnover depends on the pieces.
+//!
+//! **False splits are not ducking.** The held-out reels (/tmp/dev-reels-b) show 6 change points
+//! inside one piece, 0.4-2 s from dialogue edges. The dimensions that drive them are spectral shape
+//! (MFCC means, band-group balance, spectral contrast), not the in-window level spread that ducking
+//! ramps move, and a dialogue edge is near almost everything: 62-67% of cue time on the reels lies
+//! within 2.2 s of one (37-39% within 1 s), and so do 3 of the 10 dev segues (within 1 s), so
+//! dismissing change points at dialogue edges would drop true segues. They are sustained changes of
+//! instrumentation inside a piece (a voice, a high or low part entering). On the dev sets, comparing
+//! whole segments instead of 12 s windows, or testing that the change persists 12-25 s on, does not
+//! separate them from segues; nor does the beat period either side (onset autocorrelation): the two
+//! seed-31 false splits keep their beat only up to an octave (1.20/0.30 s, 0.75/1.50 s), and so does a
+//! true segue (1.50/0.75 s). Telling them apart needs piece-identity features (key) that the feature
+//! engine does not compute yet.
 
 pub mod activity;
 pub mod novelty;

@@ -326,6 +326,15 @@ fn without_timbre_features_a_level_step_does_not_split_a_run() {
 /// Renders a music stem from cue plans with the synthesiser (16 kHz, mono fold-down) and runs the
 /// feature engine over it, block by block like the pipeline.
 fn rendered(duration_s: f64, cues: Vec<crate::synth::plan::CuePlan>) -> FeatureTrack {
+    rendered_with_gain(duration_s, cues, |_| 1.0)
+}
+
+/// [`rendered`] with a mixer's gain curve (linear, over time) applied to the music.
+fn rendered_with_gain(
+    duration_s: f64,
+    cues: Vec<crate::synth::plan::CuePlan>,
+    gain: impl Fn(f64) -> f32,
+) -> FeatureTrack {
     use crate::features::FeatureConfig;
     use crate::synth::music::MusicEngine;
     use crate::synth::plan::Plan;
@@ -341,8 +350,9 @@ fn rendered(duration_s: f64, cues: Vec<crate::synth::plan::CuePlan>) -> FeatureT
     let mut engine = MusicEngine::new(&plan, sr as f32, 11);
     let signal: Vec<f32> = (0..(duration_s * sr) as usize)
         .map(|i| {
-            let (l, r) = engine.next(i as f64 / sr);
-            0.5 * (l + r)
+            let t = i as f64 / sr;
+            let (l, r) = engine.next(t);
+            0.5 * (l + r) * gain(t)
         })
         .collect();
     FeatureTrack::of_signal(&signal, FeatureConfig::default())
@@ -421,4 +431,83 @@ fn one_rendered_piece_without_a_segue_is_not_split() {
     let track = rendered(74.0, vec![a]);
     let cues = detect_cues(&track, &no_loudness());
     assert_eq!(cues.len(), 1, "{cues:?}");
+}
+
+/// Segue sides on synthetic pieces for a crossfade of `len_s` centred on 31 s, the later piece
+/// `step_db` quieter: (end error of the earlier cue, start error of the later one), seconds.
+fn segue_side_errors(len_s: f64, step_db: f32) -> (f64, f64) {
+    let a = piece(4, -22.0);
+    let b = piece(9, -22.0 - step_db);
+    let (from, to) = (31.0 - len_s / 2.0, 31.0 + len_s / 2.0);
+    let track = synth(70.0, |t| {
+        let mut v = Vec::new();
+        if (5.0..to).contains(&t) {
+            v.push((a, ramp(t, to, from)));
+        }
+        if (from..62.0).contains(&t) {
+            v.push((b, ramp(t, from, to)));
+        }
+        v
+    });
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "crossfade {len_s} s: {cues:?}");
+    ((cues[0].end_s - to).abs(), (cues[1].start_s - from).abs())
+}
+
+#[test]
+fn crossfades_near_the_assumed_length_give_segue_sides_within_half_a_second() {
+    // The rule places the sides half the assumed 2 s crossfade either side of the change point, so
+    // between pieces of equal level (whose content turns over at the middle of the gain ramps)
+    // crossfades of 1.5-2.5 s land within 0.5 s.
+    for len_s in [1.5, 2.0, 2.5] {
+        let (end_err, start_err) = segue_side_errors(len_s, 0.0);
+        assert!(
+            end_err <= 0.5 && start_err <= 0.5,
+            "crossfade {len_s} s: end off {end_err:.2} s, start off {start_err:.2} s"
+        );
+    }
+}
+
+#[test]
+#[ignore = "target not met: the crossfade length is assumed (2 s), not measured (issue #4)"]
+fn crossfades_of_one_to_four_seconds_give_segue_sides_within_half_a_second() {
+    // Into a piece 4 dB quieter: the content turns over after the middle of the gain ramps.
+    for len_s in [1.0, 2.0, 3.0, 4.0] {
+        let (end_err, start_err) = segue_side_errors(len_s, 4.0);
+        assert!(
+            end_err <= 0.5 && start_err <= 0.5,
+            "crossfade {len_s} s: end off {end_err:.2} s, start off {start_err:.2} s"
+        );
+    }
+}
+
+#[test]
+fn a_rendered_piece_ducked_under_dense_dialogue_is_one_cue() {
+    // One piece for 50 s: no dialogue for its first 20 s, then a line every 3 s (2 s of speech,
+    // 1 s pause) with the music ducked 9 dB on 0.3 s ramps, the way a mixer (and the dev reels)
+    // duck. Windows spanning the ramps vary in level inside themselves while the first 20 s do
+    // not; the level-independent content test must not read that as a change of piece.
+    let a = score_cue(
+        (2.0, 52.0),
+        (1.0, 2.0),
+        (false, false),
+        (55, true, 84.0, true, false),
+        -22.0,
+    );
+    let duck_db = 9.0f64;
+    let gain = move |t: f64| {
+        if !(22.0..50.0).contains(&t) {
+            return 1.0;
+        }
+        // Distance into the current 3 s line slot; speech for the first 2 s of it.
+        let x = (t - 22.0) % 3.0;
+        let depth = (x / 0.3)
+            .min(1.0)
+            .min(((2.0 - x) / 0.3 + 1.0).clamp(0.0, 1.0));
+        10f64.powf(-duck_db * depth / 20.0) as f32
+    };
+    let track = rendered_with_gain(54.0, vec![a], gain);
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    assert!((cues[0].start_s - 2.0).abs() < 0.5 && (cues[0].end_s - 52.0).abs() < 0.5);
 }
