@@ -228,7 +228,12 @@ pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothin
 /// Song or score for one cue, from the vocal segments inside it (rule in the module docs).
 pub fn classify_cue(cue: &Span, vocals: &VocalActivity) -> CueVocals {
     let duration = cue.duration_s();
-    let vocal_s: f64 = vocals.segments.iter().map(|s| s.overlap_s(cue)).sum();
+    // fold from +0.0: a float `sum()` of nothing is -0.0, which prints as "-0.0 s".
+    let vocal_s = vocals
+        .segments
+        .iter()
+        .map(|s| s.overlap_s(cue))
+        .fold(0.0, |a, b| a + b);
     let vocal_ratio = if duration > 0.0 {
         (vocal_s / duration).min(1.0)
     } else {
@@ -307,6 +312,18 @@ mod tests {
         let v = activity(vec![Span::new(0.0, 30.0)]);
         let c = classify_cue(&Span::new(40.0, 70.0), &v);
         assert_eq!((c.kind, c.vocal_s), (CueKind::Score, 0.0));
+    }
+
+    #[test]
+    fn a_cue_with_no_voice_anywhere_has_zero_not_negative_zero_seconds() {
+        let c = classify_cue(&Span::new(0.0, 30.0), &activity(Vec::new()));
+        assert_eq!(c.kind, CueKind::Score);
+        assert!(
+            c.vocal_s == 0.0 && c.vocal_s.is_sign_positive(),
+            "{:?}",
+            c.vocal_s
+        );
+        assert_eq!(format!("{:.1}", c.vocal_s), "0.0");
     }
 
     #[test]
