@@ -253,6 +253,41 @@ fn texture_features_do_not_depend_on_level() {
     );
 }
 
+/// A harmonic tone on C5 (523.25 Hz: partials on C6, G6 and C7), `gain` full scale.
+fn c_tone(seconds: f64, gain: f32) -> Vec<f32> {
+    (0..(seconds * SR as f64) as usize)
+        .map(|i| {
+            let t = i as f64 / SR as f64;
+            let x: f64 = (1..=4)
+                .map(|h| (2.0 * std::f64::consts::PI * 523.25 * h as f64 * t).sin() / h as f64)
+                .sum();
+            gain * x as f32
+        })
+        .collect()
+}
+
+#[test]
+fn chroma_of_a_c_tone_peaks_at_c_whatever_the_level() {
+    let cols: Vec<usize> = (0..12).map(|k| feature(&format!("chroma_{k}"))).collect();
+    let loud = run(&c_tone(2.0, 0.3), 4000);
+    // 20 dB down.
+    let quiet = run(&c_tone(2.0, 0.03), 4000);
+    for (wl, wq) in loud.windows.iter().zip(&quiet.windows) {
+        let profile: Vec<f32> = cols.iter().map(|&c| wl.values[c]).collect();
+        let sum: f32 = profile.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4, "sums to {sum}: {profile:?}");
+        let top = (0..12).max_by(|&a, &b| profile[a].total_cmp(&profile[b]));
+        assert_eq!(top, Some(0), "C should lead: {profile:?}");
+        assert!(profile[0] > 0.5, "{profile:?}");
+        for &c in &cols {
+            assert!(
+                (wl.values[c] - wq.values[c]).abs() < 1e-4,
+                "level-dependent"
+            );
+        }
+    }
+}
+
 #[test]
 fn vibrato_is_measured_on_a_sung_tone_and_absent_on_a_steady_one() {
     let ext = feature("vibrato_extent_st");

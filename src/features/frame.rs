@@ -3,6 +3,7 @@
 
 use realfft::RealFftPlanner;
 
+use super::chroma::{ChromaFold, N_CHROMA};
 use super::lanes;
 use super::mel::{AMIN, Dct, MelFilterbank, log10, power_to_db};
 use super::pitch::{PitchScratch, PitchTracker};
@@ -38,7 +39,9 @@ pub const FLATNESS_REL: usize = 10;
 pub const CONTRAST: usize = 11;
 /// Contrast with peaks and valleys floored [`REL_RANGE_DB`] under the frame's strongest bin.
 pub const CONTRAST_REL: usize = CONTRAST + CONTRAST_BANDS;
-const SCALARS: usize = CONTRAST_REL + CONTRAST_BANDS;
+/// Pitch-class profile, [`N_CHROMA`] values summing to 1 (see [`super::chroma`]).
+pub const CHROMA: usize = CONTRAST_REL + CONTRAST_BANDS;
+const SCALARS: usize = CHROMA + N_CHROMA;
 
 /// Range kept under a frame's maximum in the level-independent variants (`*_rel`): anything
 /// deeper is floored, so the values do not depend on where the absolute floor (`AMIN`) cuts in.
@@ -88,6 +91,7 @@ pub struct FrameAnalyzer {
     dct: Dct,
     shape: SpectralShape,
     pitch: PitchTracker,
+    chroma: ChromaFold,
     layout: FrameLayout,
     set: FeatureSet,
     /// The CPU has AVX2: [`FrameAnalyzer::analyze`] runs a copy compiled for it.
@@ -119,6 +123,7 @@ impl FrameAnalyzer {
             dct: Dct::new(c.n_mels, c.n_mfcc),
             shape,
             pitch: PitchTracker::new(c.sample_rate, c.n_fft, &mut planner),
+            chroma: ChromaFold::new(c.sample_rate, c.n_fft),
             layout: FrameLayout {
                 n_mels: c.n_mels,
                 n_mfcc: c.n_mfcc,
@@ -221,6 +226,8 @@ impl FrameAnalyzer {
         self.shape
             .contrast(&s.mag, &mut s.buf, contrast, contrast_rel, mag_floor_db);
         self.dct.apply_pair(mel, mel_rel, mfcc, mfcc_rel);
+        self.chroma
+            .apply(&s.mag, &mut scalars[CHROMA..CHROMA + N_CHROMA]);
 
         let (periodicity, pitch) = self.pitch.analyze(frame, &mut s.pitch);
         scalars[PERIODICITY] = periodicity;

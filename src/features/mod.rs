@@ -15,12 +15,14 @@
 //! the result is bit-identical whatever the thread count and the block sizes pushed.
 //!
 //! Modules: [`stft`] (window + FFT), [`mel`] (filterbank, dB, DCT), [`spectral`] (centroid,
-//! flatness, contrast, peakiness...), [`pitch`] (NCCF periodicity and pitch), `frame` (one frame's
-//! record), [`texture`] (window statistics), [`lanes`] (vectorisable sums in a fixed order).
+//! flatness, contrast, peakiness...), [`chroma`] (pitch-class profile), [`pitch`] (NCCF
+//! periodicity and pitch), `frame` (one frame's record), [`texture`] (window statistics),
+//! [`lanes`] (vectorisable sums in a fixed order).
 //!
 //! [`FeatureConfig::set`] can restrict the work to librosa's usual feature list
 //! ([`FeatureSet::Librosa`]), for like-for-like speed comparisons.
 
+pub mod chroma;
 pub mod lanes;
 pub mod mel;
 pub mod pitch;

@@ -8,6 +8,7 @@
 //! statistics skip silent frames (digital silence, or more than 50 dB under the window's loudest
 //! frame) where a mean over them would mix in the noise floor.
 
+use super::chroma::N_CHROMA;
 use super::frame::{self, FrameLayout};
 
 /// Names of the texture-window features, in order.
@@ -122,7 +123,30 @@ pub const TEXTURE_FEATURES: &[&str] = &[
     "peakiness_mean",
     "peakiness_std",
     "mod4hz_index",
+    "chroma_0",
+    "chroma_1",
+    "chroma_2",
+    "chroma_3",
+    "chroma_4",
+    "chroma_5",
+    "chroma_6",
+    "chroma_7",
+    "chroma_8",
+    "chroma_9",
+    "chroma_10",
+    "chroma_11",
 ];
+
+/// Columns of the pitch-class profile (`chroma_0`..`chroma_11`) in [`TEXTURE_FEATURES`]. Detectors
+/// that compare every texture column as spectral shape (music novelty, scenes) leave them out: a
+/// pitch-class profile is compared as a whole (see `detect::music::novelty`).
+pub fn chroma_columns() -> std::ops::Range<usize> {
+    let first = TEXTURE_FEATURES
+        .iter()
+        .position(|&n| n == "chroma_0")
+        .unwrap_or(TEXTURE_FEATURES.len());
+    first..(first + N_CHROMA).min(TEXTURE_FEATURES.len())
+}
 
 /// MFCC coefficients summarised (the first 20; missing ones read 0).
 const N_MFCC: usize = 20;
@@ -159,7 +183,8 @@ const R_VOICED: usize = R_PITCH_ST + 1;
 const R_PEAKINESS: usize = R_VOICED + 1;
 const R_SPEECH_DB: usize = R_PEAKINESS + 1;
 const R_ENV: usize = R_SPEECH_DB + 1;
-const ROW: usize = R_ENV + 1;
+const R_CHROMA: usize = R_ENV + 1;
+const ROW: usize = R_CHROMA + N_CHROMA;
 
 /// Builds texture rows from frame records and emits a window each time one is complete.
 pub struct TextureAccumulator {
@@ -409,6 +434,13 @@ impl TextureAccumulator {
             cols[R_PEAKINESS].std(),
             self.syllable_modulation(start, end),
         ]);
+
+        // Pitch-class profile: mean of the active frames' profiles, renormalised to sum 1 (frames
+        // with nothing in the folded band count as 0).
+        let chroma = &cols[R_CHROMA..R_CHROMA + N_CHROMA];
+        let total: f32 = chroma.iter().map(Moments::mean).sum();
+        let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
+        v.extend(chroma.iter().map(|c| c.mean() * scale));
         debug_assert_eq!(v.len(), TEXTURE_FEATURES.len());
         super::TextureWindow {
             start_s: start as f64 * self.frame_hop_s,
@@ -568,6 +600,8 @@ fn fill_row(row: &mut [f32], rec: &[f32], layout: FrameLayout, flux: f32) {
     row[R_PEAKINESS] = rec[frame::PEAKINESS];
     row[R_SPEECH_DB] = power_db(rec[frame::SPEECH_MS]);
     row[R_ENV] = rec[frame::SPEECH_MS].max(0.0).sqrt();
+    row[R_CHROMA..R_CHROMA + N_CHROMA]
+        .copy_from_slice(&rec[frame::CHROMA..frame::CHROMA + N_CHROMA]);
 }
 
 /// Floor of every level in dB.

@@ -290,7 +290,7 @@ fn texture_floors(fx: &StemInput, grid_len: usize, step: f64) -> Vec<f64> {
     let (hop, _) = texture_geometry(fx.features);
     let right =
         |i: usize, d: usize| texture_value(windows, (i as f64 * step / hop - 1e-9).ceil(), d);
-    (0..dims)
+    texture_columns(dims)
         .map(|d| {
             let (mut count, mut sum) = (0usize, 0.0f64);
             for v in (0..grid_len).filter_map(|i| right(i, d)) {
@@ -308,11 +308,18 @@ fn texture_floors(fx: &StemInput, grid_len: usize, step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// The FX texture columns compared: all but the pitch-class profile (ambience has no key).
+fn texture_columns(dims: usize) -> impl Iterator<Item = usize> {
+    let chroma = crate::features::texture::chroma_columns();
+    (0..dims).filter(move |d| !chroma.contains(d))
+}
+
 /// FX texture-window features: the last window ending by the grid point, the first starting at it.
 fn texture_descriptors(fx: &StemInput, floors: &[f64], grid: &[f64], out: &mut Vec<Descriptor>) {
     let windows = &fx.features.windows;
     let (hop, len) = texture_geometry(fx.features);
-    for (d, &floor) in floors.iter().enumerate() {
+    let dims = windows.first().map_or(0, |w| w.values.len());
+    for (d, &floor) in texture_columns(dims).zip(floors) {
         let mut desc = Descriptor::new(G_FX_TEXTURE, floor, grid.len());
         for &t in grid {
             desc.left

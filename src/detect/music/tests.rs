@@ -511,3 +511,42 @@ fn a_rendered_piece_ducked_under_dense_dialogue_is_one_cue() {
     assert_eq!(cues.len(), 1, "{cues:?}");
     assert!((cues[0].start_s - 2.0).abs() < 0.5 && (cues[0].end_s - 52.0).abs() < 0.5);
 }
+
+/// Two rendered pieces crossfading over 2.4 s around 40 s (38.8-41.2 s), each given as
+/// (key, minor, tempo, lead, percussion).
+fn rendered_segue(a: (u8, bool, f64, bool, bool), b: (u8, bool, f64, bool, bool)) -> FeatureTrack {
+    let a = score_cue((4.0, 41.2), (1.5, 2.4), (false, true), a, -22.0);
+    let b = score_cue((38.8, 76.0), (2.4, 2.0), (true, false), b, -22.0);
+    rendered(80.0, vec![a, b])
+}
+
+#[test]
+#[ignore = "target not met: split 4.5 s after the middle; the pitch-class profile only vetoes, \
+            as a novelty term it placed fewer seed-31 middles within 1 s (issue #4)"]
+fn a_segue_between_pieces_in_different_keys_with_the_same_instruments_is_split_near_its_middle() {
+    // C major into F# major: same tempo, same lead, same level; only the key changes.
+    let track = rendered_segue(
+        (60, false, 96.0, true, false),
+        (66, false, 96.0, true, false),
+    );
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    let middle = (cues[0].end_s + cues[1].start_s) / 2.0;
+    assert!((middle - 40.0).abs() < 1.0, "{cues:?}");
+}
+
+#[test]
+fn a_piece_whose_instruments_change_but_key_stays_is_not_split() {
+    // The same key and tempo; a bowed lead and percussion give way to plucks alone. The timbre
+    // test alone splits it; the pitch-class profiles either side are the same piece's.
+    let track = rendered_segue(
+        (62, false, 96.0, true, true),
+        (62, false, 96.0, false, false),
+    );
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    let mut cfg = CueConfig::default();
+    cfg.novelty.same_piece_chroma = 0.0;
+    let without_veto = detect_cues_with(&track, &no_loudness(), &cfg);
+    assert_eq!(without_veto.len(), 2, "{without_veto:?}");
+}
