@@ -267,6 +267,22 @@ fn c_tone(seconds: f64, gain: f32) -> Vec<f32> {
 }
 
 #[test]
+fn content_change_detectors_compare_the_shape_columns_and_not_the_pitch_class_profile() {
+    use stemscope::features::texture::{chroma_columns, shape_columns};
+    let shape = shape_columns();
+    assert_eq!(shape.start, 0);
+    assert!(shape.contains(&feature("mfcc_std_0")) && shape.contains(&feature("mod4hz_index")));
+    assert_eq!(
+        chroma_columns(),
+        feature("chroma_0")..feature("chroma_11") + 1
+    );
+    assert!(
+        !shape.contains(&feature("chroma_0")),
+        "the profile is compared as a whole"
+    );
+}
+
+#[test]
 fn chroma_of_a_c_tone_peaks_at_c_whatever_the_level() {
     let cols: Vec<usize> = (0..12).map(|k| feature(&format!("chroma_{k}"))).collect();
     let loud = run(&c_tone(2.0, 0.3), 4000);

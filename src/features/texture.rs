@@ -148,6 +148,14 @@ pub fn chroma_columns() -> std::ops::Range<usize> {
     first..(first + N_CHROMA).min(TEXTURE_FEATURES.len())
 }
 
+/// Columns of [`TEXTURE_FEATURES`] that the content-change detectors (music novelty, scenes) compare
+/// one by one as spectral shape: every feature before the pitch-class profile. Later columns are left
+/// out on purpose: the profile is compared as a whole, and a feature appended for a model must not
+/// move cue splits or scene cuts unless it is added here deliberately.
+pub fn shape_columns() -> std::ops::Range<usize> {
+    0..chroma_columns().start
+}
+
 /// MFCC coefficients summarised (the first 20; missing ones read 0).
 const N_MFCC: usize = 20;
 /// Log-mel band groups (equal numbers of mel bands, low to high).

@@ -308,10 +308,10 @@ fn texture_floors(fx: &StemInput, grid_len: usize, step: f64) -> Vec<f64> {
         .collect()
 }
 
-/// The FX texture columns compared: all but the pitch-class profile (ambience has no key).
+/// The FX texture columns compared: the spectral-shape ones (`texture::shape_columns`), not the
+/// pitch-class profile (ambience has no key).
 fn texture_columns(dims: usize) -> impl Iterator<Item = usize> {
-    let chroma = crate::features::texture::chroma_columns();
-    (0..dims).filter(move |d| !chroma.contains(d))
+    0..crate::features::texture::shape_columns().end.min(dims)
 }
 
 /// FX texture-window features: the last window ending by the grid point, the first starting at it.

@@ -20,7 +20,7 @@
 
 use crate::features::FeatureTrack;
 use crate::features::chroma::N_CHROMA;
-use crate::features::texture::chroma_columns;
+use crate::features::texture::{chroma_columns, shape_columns};
 use crate::timeline::Span;
 
 use super::activity::LevelTrack;
@@ -130,10 +130,8 @@ impl Descriptors {
         let chroma_cols = chroma_columns();
         let win_dims = track.windows.first().map_or(0, |w| w.values.len());
         let has_chroma = chroma_cols.len() == N_CHROMA && chroma_cols.end <= win_dims;
-        // Every texture column but the pitch-class profile.
-        let tex_cols: Vec<usize> = (0..win_dims)
-            .filter(|c| !(has_chroma && chroma_cols.contains(c)))
-            .collect();
+        // The spectral-shape columns only (not the pitch-class profile, nor anything appended later).
+        let tex_cols: Vec<usize> = (0..shape_columns().end.min(win_dims)).collect();
         let tex_dims = tex_cols.len();
         let frame_dims = if track.frames.is_empty() {
             0
