@@ -108,26 +108,12 @@ fn detrended_speech_band(frames: &[FrameSummary]) -> Vec<f32> {
         .collect()
 }
 
+/// Correlation of two trajectories; 0 when too short (under 10 frames) or flat.
 fn correlation(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    if n < 10 {
+    if a.len().min(b.len()) < 10 {
         return 0.0;
     }
-    let (ma, mb) = (
-        a[..n].iter().sum::<f32>() / n as f32,
-        b[..n].iter().sum::<f32>() / n as f32,
-    );
-    let (mut sab, mut saa, mut sbb) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a[..n].iter().zip(&b[..n]) {
-        let (x, y) = (x - ma, y - mb);
-        sab += x * y;
-        saa += x * x;
-        sbb += y * y;
-    }
-    if saa <= 1e-6 || sbb <= 1e-6 {
-        return 0.0;
-    }
-    sab / (saa * sbb).sqrt()
+    super::pearson(a, b).unwrap_or(0.0)
 }
 
 /// Scales down the probability of windows whose voice follows the dialogue stem's syllables.

@@ -324,7 +324,7 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     let g = (cfg.guard_s / d.hop_s).round() as usize;
     let min_side = ((cfg.min_side_s / d.hop_s).round() as usize).max(2);
     let side = |lo: usize, hi: usize| {
-        let mut acc = [0f64; N_CHROMA];
+        let mut acc = [0f32; N_CHROMA];
         let mut n = 0usize;
         for k in lo.max(a0)..hi.min(a1) {
             if d.usable[k] {
@@ -333,7 +333,7 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
                     .iter_mut()
                     .zip(&d.chroma[k * N_CHROMA..(k + 1) * N_CHROMA])
                 {
-                    *a += v as f64;
+                    *a += v;
                 }
             }
         }
@@ -341,21 +341,7 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     };
     let before = side(i.saturating_sub(g + w), i.saturating_sub(g))?;
     let after = side(i + g, i + g + w)?;
-    Some(1.0 - correlation(&before, &after)?)
-}
-
-/// Pearson correlation of two profiles; `None` when either is constant.
-fn correlation(x: &[f64; N_CHROMA], y: &[f64; N_CHROMA]) -> Option<f64> {
-    let n = N_CHROMA as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx).powi(2);
-        syy += (b - my).powi(2);
-    }
-    let den = (sxx * syy).sqrt();
-    (den > 1e-12).then(|| sxy / den)
+    Some(1.0 - crate::detect::pearson(&before, &after)? as f64)
 }
 
 /// Change points of one run: novelty peaks at least `peak_ratio` times the run's median novelty,
