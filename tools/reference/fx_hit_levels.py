@@ -30,9 +30,10 @@ def k_weight(x, sr):
 def momentary(power, sr):
     """(block end times, LUFS) of 400 ms blocks every 100 ms of a K-weighted power signal."""
     step, blk = int(0.1 * sr), int(0.4 * sr)
+    power = np.concatenate([power, np.zeros(max(0, blk - len(power)))])  # a sound under 400 ms: one block
     c = np.concatenate([[0.0], np.cumsum(power)])
-    ends = np.arange(min(blk, len(power)), len(power) + 1, step)
-    return ends / sr, -0.691 + 10 * np.log10((c[ends] - c[ends - blk if blk <= len(power) else 0]) / blk + 1e-20)
+    ends = np.arange(blk, len(power) + 1, step)
+    return ends / sr, -0.691 + 10 * np.log10((c[ends] - c[ends - blk]) / blk + 1e-20)
 
 
 def load_mono(path, cache={}):
