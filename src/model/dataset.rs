@@ -216,8 +216,45 @@ pub fn read_folder(dir: &Path) -> crate::Result<Vec<LabelledItem>> {
 }
 
 /// Decodes a file and conditions it to the mono analysis signal (the analysis path), keeping at most
-/// `max_s` seconds from `offset_s` (a short file is read whole).
+/// `max_s` seconds from `offset_s` (a short file is read whole). See [`decode_excerpt`] for where
+/// the excerpt starts.
 pub fn decode_analysis(path: &Path, offset_s: f64, max_s: f64) -> crate::Result<Vec<f32>> {
+    decode_excerpt(path, offset_s, max_s).map(|e| e.signal)
+}
+
+/// Part of a file read for training or evaluation.
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    /// Analysis-rate mono signal.
+    pub signal: Vec<f32>,
+    /// Where it starts in the file, seconds: a manifest's voice times are in file time and must be
+    /// moved by this much to describe the excerpt ([`excerpt_segments`]).
+    pub start_s: f64,
+}
+
+/// Where the excerpt of a `total_s` long file starts: at `offset_s` when the file is long enough,
+/// else early enough to keep `max_s` seconds (at 0 for a file shorter than that).
+pub fn excerpt_start(total_s: f64, offset_s: f64, max_s: f64) -> f64 {
+    if total_s > offset_s + max_s {
+        offset_s
+    } else {
+        (total_s - max_s).max(0.0)
+    }
+}
+
+/// Voice times of a file moved into an excerpt of it (`start_s`, `len_s` long): shifted, clipped
+/// to the excerpt, spans left empty dropped.
+pub fn excerpt_segments(segments: &[Span], start_s: f64, len_s: f64) -> Vec<Span> {
+    segments
+        .iter()
+        .map(|s| (s.start_s - start_s).max(0.0)..(s.end_s - start_s).min(len_s))
+        .filter(|r| r.end > r.start)
+        .map(|r| Span::new(r.start, r.end))
+        .collect()
+}
+
+/// [`decode_analysis`] that also tells where the excerpt starts.
+pub fn decode_excerpt(path: &Path, offset_s: f64, max_s: f64) -> crate::Result<Excerpt> {
     let source = crate::decode::open(path).map_err(|source| crate::Error::Decode {
         path: path.to_path_buf(),
         source,
@@ -245,16 +282,13 @@ pub fn decode_analysis(path: &Path, offset_s: f64, max_s: f64) -> crate::Result<
     }
     conditioner.finish(&mut out)?;
     let rate = ANALYSIS_RATE as f64;
-    let total = out.len() as f64 / rate;
-    // Short files are kept whole; long ones are cut to the excerpt (earlier if the file is short).
-    let start = if total > offset_s + max_s {
-        offset_s
-    } else {
-        (total - max_s).max(0.0)
-    };
+    let start = excerpt_start(out.len() as f64 / rate, offset_s, max_s);
     let a = (start * rate) as usize;
     let b = ((start + max_s) * rate).min(out.len() as f64) as usize;
-    Ok(out[a.min(b)..b].to_vec())
+    Ok(Excerpt {
+        signal: out[a.min(b)..b].to_vec(),
+        start_s: a.min(b) as f64 / rate,
+    })
 }
 
 /// Runs the feature engine over an analysis-rate signal, in the pipeline's block size.
@@ -622,10 +656,10 @@ pub struct Dataset {
 
 /// Decodes the items, makes the natural, mixed and spoken examples, and extracts their features.
 pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<Dataset> {
-    let signals: Vec<Result<Vec<f32>, String>> = items
+    let signals: Vec<Result<Excerpt, String>> = items
         .par_iter()
         .map(|it| {
-            decode_analysis(&it.path, opts.offset_s, opts.max_item_s).map_err(|e| e.to_string())
+            decode_excerpt(&it.path, opts.offset_s, opts.max_item_s).map_err(|e| e.to_string())
         })
         .collect();
     let mut skipped = Vec::new();
@@ -640,7 +674,15 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
         signals[i]
             .as_ref()
             .ok()
+            .map(|e| &e.signal)
             .filter(|s| s.len() > ANALYSIS_RATE as usize / 2)
+    };
+    // An item's voice times in the excerpt read (the manifest gives them in file time).
+    let segments = |i: usize| -> Option<Vec<Span>> {
+        let e = signals[i].as_ref().ok()?;
+        let len_s = e.signal.len() as f64 / ANALYSIS_RATE as f64;
+        let segs = items[i].vocal_segments.as_deref()?;
+        Some(excerpt_segments(segs, e.start_s, len_s))
     };
 
     // Recipes first (cheap, sequential, seeded), rendering and features after (parallel).
@@ -762,13 +804,10 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
         .filter_map(|r| {
             let mut rng = Rng::new(r.seed);
             let (mut signal, vocals) = match r.items.as_slice() {
-                [i] => (ok(*i)?.clone(), items[*i].vocal_segments.clone()),
+                [i] => (ok(*i)?.clone(), segments(*i)),
                 [v, bed] => {
-                    let voice_item = &items[*v];
                     let mut voice = ok(*v)?.clone();
-                    let mut segs = voice_item
-                        .vocal_segments
-                        .clone()
+                    let mut segs = segments(*v)
                         .unwrap_or_else(|| vec![Span::new(0.0, voice.len() as f64 / rate)]);
                     if r.shifted {
                         let st = rng.range(-opts.max_shift_st, opts.max_shift_st);
@@ -1035,6 +1074,30 @@ mod tests {
         let folds = assign_folds(&items, 3, 1);
         assert_eq!(folds.len(), 3, "one fold entry per group: {folds:?}");
         assert!(folds.values().all(|&f| f < 3));
+    }
+
+    #[test]
+    fn voice_times_follow_the_excerpt_of_a_long_file() {
+        // A 60 s file read as 40 s from 15 s: a voice at 14-20 s of the file sounds at 0-5 s of
+        // the excerpt, one at 50-58 s at 35-40 s, one at 5-10 s not at all.
+        let start = excerpt_start(60.0, 15.0, 40.0);
+        assert_eq!(start, 15.0);
+        let segs = [
+            Span::new(5.0, 10.0),
+            Span::new(14.0, 20.0),
+            Span::new(50.0, 58.0),
+        ];
+        assert_eq!(
+            excerpt_segments(&segs, start, 40.0),
+            vec![Span::new(0.0, 5.0), Span::new(35.0, 40.0)]
+        );
+        // A 50 s file keeps its last 40 s; a short one is read whole and keeps its times.
+        assert_eq!(excerpt_start(50.0, 15.0, 40.0), 10.0);
+        assert_eq!(excerpt_start(30.0, 15.0, 40.0), 0.0);
+        assert_eq!(
+            excerpt_segments(&segs[..1], 0.0, 30.0),
+            vec![Span::new(5.0, 10.0)]
+        );
     }
 
     #[test]
