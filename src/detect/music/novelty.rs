@@ -52,6 +52,12 @@ pub struct NoveltyConfig {
     /// the seed-31 development reels the 32 true segue middles read 0.24-1.57, the one false split
     /// that is not a misplaced segue 0.03.
     pub same_piece_chroma: f64,
+    /// A change point found with the long windows is placed again with windows this long, seconds
+    /// (0 disables): long windows find a change reliably but a piece's own drift within them moves
+    /// their peak; short ones peak sharply at the change but alone would split inside pieces.
+    pub refine_window_s: f64,
+    /// How far the short windows may move a change point, seconds.
+    pub refine_radius_s: f64,
 }
 
 impl Default for NoveltyConfig {
@@ -64,6 +70,8 @@ impl Default for NoveltyConfig {
             peak_ratio: 1.5,
             min_segment_s: 8.0,
             same_piece_chroma: 0.1,
+            refine_window_s: 6.0,
+            refine_radius_s: 1.0,
         }
     }
 }
@@ -94,8 +102,18 @@ impl Descriptors {
         self.level_db.is_empty()
     }
 
-    fn centre_s(&self, k: usize) -> f64 {
-        k as f64 * self.hop_s + self.len_s / 2.0
+    /// The time a change test at window `k` is about: the middle of the guard gap between the last
+    /// window before and the first after, half a hop before window `k`'s centre (the before side
+    /// ends one window earlier than the after side starts).
+    fn test_time_s(&self, k: usize) -> f64 {
+        k as f64 * self.hop_s + (self.len_s - self.hop_s) / 2.0
+    }
+
+    /// The window whose change test is about time `t` (inverse of `test_time_s`).
+    fn test_index(&self, t: f64) -> usize {
+        ((t - (self.len_s - self.hop_s) / 2.0) / self.hop_s)
+            .round()
+            .max(0.0) as usize
     }
 
     fn row(&self, k: usize) -> &[f32] {
@@ -252,7 +270,7 @@ fn running_max(x: &[f32], radius: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Novelty at each texture window of one audible run: `(centre_s, distance)` where both sides have
+/// Novelty at each texture window of one audible run: `(time tested, distance)` where both sides have
 /// enough usable windows.
 pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f64, f64)> {
     // Level alone is not musical content (ducking moves it inside a cue): without timbre
@@ -304,7 +322,7 @@ pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f
             let vc = ((s2[c1 * dims + j] - s2[c0 * dims + j]) / nc as f64 - mc * mc).max(0.0);
             acc += (mb - mc).powi(2) / (0.5 * (vb + vc) + 0.1);
         }
-        out.push((d.centre_s(a0 + i), (acc / dims as f64).sqrt()));
+        out.push((d.test_time_s(a0 + i), (acc / dims as f64).sqrt()));
     }
     out
 }
@@ -319,7 +337,7 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     // Windows lying wholly inside the run, as in `novelty_curve`.
     let a0 = ((run.start_s / d.hop_s).ceil().max(0.0) as usize).min(d.len());
     let a1 = ((((run.end_s - d.len_s) / d.hop_s).floor() + 1.0).max(0.0) as usize).min(d.len());
-    let i = ((t - d.len_s / 2.0) / d.hop_s).round().max(0.0) as usize;
+    let i = d.test_index(t);
     let w = (cfg.window_s / d.hop_s).round() as usize;
     let g = (cfg.guard_s / d.hop_s).round() as usize;
     let min_side = ((cfg.min_side_s / d.hop_s).round() as usize).max(2);
@@ -390,4 +408,22 @@ pub fn change_points(
     }
     picked.sort_by(f64::total_cmp);
     picked
+}
+
+/// `t`, a change point of `run`, moved to the strongest short-window novelty within
+/// [`NoveltyConfig::refine_radius_s`] of it (unchanged when the short windows see nothing there).
+pub fn refine_change_point(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> f64 {
+    if cfg.refine_window_s <= 0.0 || cfg.refine_radius_s <= 0.0 {
+        return t;
+    }
+    let short = NoveltyConfig {
+        window_s: cfg.refine_window_s,
+        min_side_s: cfg.min_side_s.min(cfg.refine_window_s / 4.0),
+        ..cfg.clone()
+    };
+    novelty_curve(d, run, &short)
+        .into_iter()
+        .filter(|&(u, _)| (u - t).abs() <= cfg.refine_radius_s)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(t, |(u, _)| u)
 }

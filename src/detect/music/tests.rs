@@ -433,9 +433,9 @@ fn one_rendered_piece_without_a_segue_is_not_split() {
     assert_eq!(cues.len(), 1, "{cues:?}");
 }
 
-/// Segue sides on synthetic pieces for a crossfade of `len_s` centred on 31 s, the later piece
-/// `step_db` quieter: (end error of the earlier cue, start error of the later one), seconds.
-fn segue_side_errors(len_s: f64, step_db: f32) -> (f64, f64) {
+/// Cues found on two synthetic pieces joined by a crossfade of `len_s` centred on 31 s, the later
+/// piece `step_db` quieter.
+fn segued_pieces(len_s: f64, step_db: f32) -> Vec<Span> {
     let a = piece(4, -22.0);
     let b = piece(9, -22.0 - step_db);
     let (from, to) = (31.0 - len_s / 2.0, 31.0 + len_s / 2.0);
@@ -449,8 +449,15 @@ fn segue_side_errors(len_s: f64, step_db: f32) -> (f64, f64) {
         }
         v
     });
-    let cues = detect_cues(&track, &no_loudness());
+    detect_cues(&track, &no_loudness())
+}
+
+/// Segue sides for [`segued_pieces`]: (end error of the earlier cue, start error of the later one),
+/// seconds.
+fn segue_side_errors(len_s: f64, step_db: f32) -> (f64, f64) {
+    let cues = segued_pieces(len_s, step_db);
     assert_eq!(cues.len(), 2, "crossfade {len_s} s: {cues:?}");
+    let (from, to) = (31.0 - len_s / 2.0, 31.0 + len_s / 2.0);
     ((cues[0].end_s - to).abs(), (cues[1].start_s - from).abs())
 }
 
@@ -549,4 +556,20 @@ fn a_piece_whose_instruments_change_but_key_stays_is_not_split() {
     cfg.novelty.same_piece_chroma = 0.0;
     let without_veto = detect_cues_with(&track, &no_loudness(), &cfg);
     assert_eq!(without_veto.len(), 2, "{without_veto:?}");
+}
+
+#[test]
+fn a_segue_into_a_quieter_piece_is_placed_within_a_quarter_second_of_its_middle() {
+    // The long comparison windows find the change, but the quieter piece's side of their broad peak
+    // tilts it (0.4-0.6 s late without the short-window placement); the short windows put the change
+    // point back on the middle of the gain ramps, to the 0.25 s grid.
+    for len_s in [1.0, 1.5, 2.0, 2.5] {
+        let cues = segued_pieces(len_s, 4.0);
+        assert_eq!(cues.len(), 2, "crossfade {len_s} s: {cues:?}");
+        let middle = (cues[0].end_s + cues[1].start_s) / 2.0;
+        assert!(
+            (middle - 31.0).abs() <= 0.25,
+            "crossfade {len_s} s: middle found at {middle:.3} s, not 31 s"
+        );
+    }
 }

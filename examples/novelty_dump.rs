@@ -1,0 +1,67 @@
+//! Development aid: the music stem's novelty curves, one TSV row per tested point of each audible run,
+//! for offline study of segue placement (scratch use, not a product). Columns: run start, run end,
+//! time tested, 12 s novelty, the run's median 12 s novelty, pitch-class distance (-1: none), and the
+//! novelty with 3, 4 and 6 s windows (-1 where a side is too short).
+//!
+//!     cargo run --release --example novelty_dump -- /tmp/dev-reels/DEV1 > DEV1.tsv
+use std::path::Path;
+use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, novelty};
+use stemscope::discover::{DiscoverOptions, StemKind, discover};
+use stemscope::pipeline::{AnalyzeOptions, analyze_stems};
+
+fn main() -> anyhow::Result<()> {
+    let dir = std::env::args().nth(1).unwrap_or_default();
+    let sets = discover(Path::new(&dir), &DiscoverOptions::default())?;
+    let set = sets.first().ok_or_else(|| anyhow::anyhow!("no stems"))?;
+    let title = analyze_stems(set, &AnalyzeOptions::default())?;
+    let (_, mx) = title
+        .stems
+        .iter()
+        .find(|(k, _)| **k == StemKind::Music)
+        .ok_or_else(|| anyhow::anyhow!("no mx"))?;
+    let cfg = NoveltyConfig::default();
+    let level = LevelTrack::of_stem(&mx.features, &mx.loudness);
+    let runs = activity::audible_spans(&level, &Default::default());
+    let desc = novelty::Descriptors::build(&mx.features, &level, &runs, &cfg);
+    for run in &runs {
+        let curve = novelty::novelty_curve(&desc, run, &cfg);
+        let mut v: Vec<f64> = curve.iter().map(|c| c.1).collect();
+        v.sort_by(f64::total_cmp);
+        let med = if v.is_empty() { 0.0 } else { v[v.len() / 2] };
+        let scales: Vec<Vec<(f64, f64)>> = [3.0, 4.0, 6.0]
+            .iter()
+            .map(|&w| {
+                novelty::novelty_curve(
+                    &desc,
+                    run,
+                    &NoveltyConfig {
+                        window_s: w,
+                        min_side_s: 1.0,
+                        ..cfg.clone()
+                    },
+                )
+            })
+            .collect();
+        for (t, x) in &curve {
+            let cd = novelty::chroma_distance(&desc, run, *t, &cfg).unwrap_or(-1.0);
+            let at = |c: &Vec<(f64, f64)>| {
+                c.iter()
+                    .find(|p| (p.0 - t).abs() < 1e-6)
+                    .map_or(-1.0, |p| p.1)
+            };
+            println!(
+                "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+                run.start_s,
+                run.end_s,
+                t,
+                x,
+                med,
+                cd,
+                at(&scales[0]),
+                at(&scales[1]),
+                at(&scales[2])
+            );
+        }
+    }
+    Ok(())
+}
