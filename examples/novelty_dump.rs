@@ -6,7 +6,8 @@
 //!     cargo run --release --example novelty_dump -- /tmp/dev-reels/DEV1 > DEV1.tsv
 //!
 //! With a second argument `levels`, it prints instead one row per texture window: start time, mean
-//! level in dB, whether the window is usable for the change test, and its pitch-class profile.
+//! level in dB, whether the window is usable for the change test, and its pitch-class profile;
+//! with `onsets`, one row per frame: time and spectral flux (the onset strength).
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
@@ -26,6 +27,14 @@ fn main() -> anyhow::Result<()> {
     let level = LevelTrack::of_stem(&mx.features, &mx.loudness);
     let runs = activity::audible_spans(&level, &Default::default());
     let desc = novelty::Descriptors::build(&mx.features, &level, &runs, &cfg);
+    if std::env::args().nth(2).as_deref() == Some("onsets") {
+        // Per frame: time, spectral flux (the onset strength).
+        let hop = mx.features.frame_hop_s;
+        for (k, f) in mx.features.frames.iter().enumerate() {
+            println!("{:.3}\t{:.5}", k as f64 * hop, f.flux);
+        }
+        return Ok(());
+    }
     if std::env::args().nth(2).as_deref() == Some("levels") {
         // Per texture window: start time, mean level (dB, relative use only), usable flag, then
         // the pitch-class profile when there is one.
