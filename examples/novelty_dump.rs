@@ -4,6 +4,10 @@
 //! novelty with 3, 4 and 6 s windows (-1 where a side is too short).
 //!
 //!     cargo run --release --example novelty_dump -- /tmp/dev-reels/DEV1 > DEV1.tsv
+//!
+//! With a second argument `levels`, it prints instead one row per texture window: start time, mean
+//! level in dB, whether the window is usable for the change test, and its pitch-class profile;
+//! with `onsets`, one row per frame: time and spectral flux (the onset strength).
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
@@ -23,6 +27,33 @@ fn main() -> anyhow::Result<()> {
     let level = LevelTrack::of_stem(&mx.features, &mx.loudness);
     let runs = activity::audible_spans(&level, &Default::default());
     let desc = novelty::Descriptors::build(&mx.features, &level, &runs, &cfg);
+    if std::env::args().nth(2).as_deref() == Some("onsets") {
+        // Per frame: time, spectral flux (the onset strength).
+        let hop = mx.features.frame_hop_s;
+        for (k, f) in mx.features.frames.iter().enumerate() {
+            println!("{:.3}\t{:.5}", k as f64 * hop, f.flux);
+        }
+        return Ok(());
+    }
+    if std::env::args().nth(2).as_deref() == Some("levels") {
+        // Per texture window: start time, mean level (dB, relative use only), usable flag, then
+        // the pitch-class profile when there is one.
+        let pcs = desc.chroma.len() / desc.len().max(1);
+        for k in 0..desc.len() {
+            let profile: Vec<String> = desc.chroma[k * pcs..(k + 1) * pcs]
+                .iter()
+                .map(|v| format!("{v:.4}"))
+                .collect();
+            println!(
+                "{:.2}\t{:.2}\t{}\t{}",
+                k as f64 * desc.hop_s,
+                desc.level_db[k],
+                u8::from(desc.usable[k]),
+                profile.join("\t")
+            );
+        }
+        return Ok(());
+    }
     for run in &runs {
         let curve = novelty::novelty_curve(&desc, run, &cfg);
         let mut v: Vec<f64> = curve.iter().map(|c| c.1).collect();

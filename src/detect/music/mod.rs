@@ -58,6 +58,28 @@
 //! held out 62 of 80 (was 61), middles 18 of 20 within 1 s (unchanged), false splits 5 (was 6).
 //! The profile as an added novelty term (weights 0.1-0.8) placed fewer seed-31 middles within 1 s
 //! (11-7 of 22 against 12) and made more false splits, so it only vetoes.
+//!
+//! **What is left is not separable by the window statistics (measured, nothing kept).** On the
+//! development sets (/tmp/dev-reels, seed 31, seed 202) 9 of 50 segues are missed and seed 202 has
+//! 5 false splits. 8 of the 9 misses have a 12 s novelty under 1.5x the run median (1.08-1.44; 7 of
+//! the 9 are not the top within ±12 s). 4 of the 5 false splits lie 11-28 s into a score excerpt
+//! and one at a sung layer's entry; the excerpt positions recur (one excerpt is split 25.9-27.7 s
+//! in on four reels over seeds 202, 7 and 101, another 24.2-24.3 s in twice): they are section
+//! changes written into one recording, not mixing. Against the 50 segues, the 23 in-piece novelty
+//! peaks (top within ±12 s, at least 1.3x the median, over 3 s from a segue) read 1.30-2.38x the
+//! median with 12 s windows (segues 1.08-4.33, AUC 0.79), and no other measure separates better: 3,
+//! 4 or 6 s windows AUC 0.77-0.78; the pitch-class distance with 20 or 30 s windows reaches 1.17 /
+//! 1.23 inside pieces and falls to 0.18 / 0.19 at segues; the level step (80th percentile of the
+//! windows' level either side, 12 s) reaches 13.1 dB inside pieces more than 13 s from any cue
+//! edge, and only 1 of the 9 missed segues steps more. What one recording keeps and two do not
+//! separates better: beat phase carried through the change. Prototype (not built in): on the onset
+//! envelope (log flux less its 1 s mean, rectified, max over ±20 ms) of 10 s either side of a 1.5 s
+//! guard, the best comb (period 0.25-1.5 s, any phase) fitted to both sides at once, over the mean
+//! of the two sides' own best combs: in-piece peaks 0.80-1.00 (11 of 23 at 0.96 or more), segues
+//! 0.67-0.95, AUC 0.91. But a veto that keeps every development segue (0.96) removes only 1 of the
+//! 5 seed-202 false splits, and the margin (0.950 against 0.968) is thin, so it is not in. Scratch
+//! analysis: `examples/novelty_dump` (with `levels`, the per-window level and pitch-class profile;
+//! with `onsets`, the frame flux).
 
 pub mod activity;
 pub mod novelty;
