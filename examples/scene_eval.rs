@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release --example scene_eval -- /tmp/dev-reels [SETTING ...]`
 //! where a SETTING is `key=value[,key=value...]` over `window_s`, `threshold`, `min_scene_s`,
-//! `dialogue_snap_s` (for example `window_s=6,threshold=5`); none means the defaults only.
+//! `dialogue_snap_s`, `peak_top` (for example `window_s=6,threshold=5`); none means the defaults only.
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +72,7 @@ fn parse_setting(s: &str) -> Result<SegmentConfig> {
             "threshold" => c.threshold = v,
             "min_scene_s" => c.min_scene_s = v,
             "dialogue_snap_s" => c.dialogue_snap_s = v,
+            "peak_top" => c.peak_top = v,
             _ => bail!("{k}: unknown setting"),
         }
     }
