@@ -664,19 +664,23 @@ mod tests {
         (201.6, -39.0, 700.0),
     ];
 
-    fn find(offset_db: f32) -> Vec<Boundary> {
-        let fx = track(&CUTS, 250.0, offset_db, 7);
+    /// Scene boundaries of a reel that has only an effects stem (no loudness trace, no dialogue).
+    fn segment_fx(fx: &FeatureTrack, duration_s: f64) -> Vec<Boundary> {
         let loud = LoudnessTrace::default();
         segment(
             Some(StemInput {
-                features: &fx,
+                features: fx,
                 loudness: &loud,
             }),
             None,
             &[],
-            250.0,
+            duration_s,
             &SegmentConfig::default(),
         )
+    }
+
+    fn find(offset_db: f32) -> Vec<Boundary> {
+        segment_fx(&track(&CUTS, 250.0, offset_db, 7), 250.0)
     }
 
     #[test]
@@ -701,18 +705,7 @@ mod tests {
 
     #[test]
     fn a_steady_scene_with_spot_sounds_has_no_boundary() {
-        let fx = track(&[(0.0, -38.0, 800.0)], 200.0, 0.0, 3);
-        let loud = LoudnessTrace::default();
-        let found = segment(
-            Some(StemInput {
-                features: &fx,
-                loudness: &loud,
-            }),
-            None,
-            &[],
-            200.0,
-            &SegmentConfig::default(),
-        );
+        let found = segment_fx(&track(&[(0.0, -38.0, 800.0)], 200.0, 0.0, 3), 200.0);
         assert!(found.is_empty(), "{found:?}");
     }
 
@@ -805,7 +798,6 @@ mod tests {
         // 0.6 s before the cut to 2.4 s after it, and where its maximum falls is down to the noise
         // (dated at the maximum, these five reels spread over 2 s, up to 1.45 s from the cut).
         let cut = 80.3;
-        let loud = LoudnessTrace::default();
         let times: Vec<f64> = (21..26)
             .map(|seed| {
                 let fx = track(
@@ -814,16 +806,7 @@ mod tests {
                     0.0,
                     seed,
                 );
-                let found = segment(
-                    Some(StemInput {
-                        features: &fx,
-                        loudness: &loud,
-                    }),
-                    None,
-                    &[],
-                    160.0,
-                    &SegmentConfig::default(),
-                );
+                let found = segment_fx(&fx, 160.0);
                 assert_eq!(found.len(), 1, "seed {seed}: {found:?}");
                 found[0].time_s
             })
