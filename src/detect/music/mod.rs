@@ -132,9 +132,12 @@ pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueCo
             novelty::chroma_distance(&desc, run, t, &cfg.novelty)
                 .is_some_and(|dist| dist < cfg.novelty.same_piece_chroma)
         };
-        let splits = novelty::change_points(&curve, run, &cfg.novelty, same_piece)
-            .into_iter()
-            .map(|t| novelty::refine_change_point(&desc, run, t, &cfg.novelty));
+        let splits = novelty::refine_change_points(
+            &desc,
+            run,
+            novelty::change_points(&curve, run, &cfg.novelty, same_piece),
+            &cfg.novelty,
+        );
         let mut start = run.start_s;
         for t in splits {
             cues.push(Span::new(start, (t + half).min(run.end_s)));

@@ -109,6 +109,14 @@ impl Descriptors {
         k as f64 * self.hop_s + (self.len_s - self.hop_s) / 2.0
     }
 
+    /// The windows lying wholly inside `run`, as a range of indices.
+    fn windows_in(&self, run: &Span) -> std::ops::Range<usize> {
+        let a0 = ((run.start_s / self.hop_s).ceil().max(0.0) as usize).min(self.len());
+        let a1 = ((((run.end_s - self.len_s) / self.hop_s).floor() + 1.0).max(0.0) as usize)
+            .min(self.len());
+        a0..a1.max(a0)
+    }
+
     /// The window whose change test is about time `t` (inverse of `test_time_s`).
     fn test_index(&self, t: f64) -> usize {
         ((t - (self.len_s - self.hop_s) / 2.0) / self.hop_s)
@@ -278,9 +286,7 @@ pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f
     if d.is_empty() || d.hop_s <= 0.0 || d.dims == 0 {
         return Vec::new();
     }
-    // Windows lying wholly inside the run.
-    let a0 = ((run.start_s / d.hop_s).ceil().max(0.0) as usize).min(d.len());
-    let a1 = ((((run.end_s - d.len_s) / d.hop_s).floor() + 1.0).max(0.0) as usize).min(d.len());
+    let std::ops::Range { start: a0, end: a1 } = d.windows_in(run);
     if a1 <= a0 + 1 {
         return Vec::new();
     }
@@ -334,9 +340,7 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     if d.chroma.len() != d.len() * N_CHROMA || d.hop_s <= 0.0 {
         return None;
     }
-    // Windows lying wholly inside the run, as in `novelty_curve`.
-    let a0 = ((run.start_s / d.hop_s).ceil().max(0.0) as usize).min(d.len());
-    let a1 = ((((run.end_s - d.len_s) / d.hop_s).floor() + 1.0).max(0.0) as usize).min(d.len());
+    let std::ops::Range { start: a0, end: a1 } = d.windows_in(run);
     let i = d.test_index(t);
     let w = (cfg.window_s / d.hop_s).round() as usize;
     let g = (cfg.guard_s / d.hop_s).round() as usize;
@@ -410,20 +414,33 @@ pub fn change_points(
     picked
 }
 
-/// `t`, a change point of `run`, moved to the strongest short-window novelty within
-/// [`NoveltyConfig::refine_radius_s`] of it (unchanged when the short windows see nothing there).
-pub fn refine_change_point(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> f64 {
-    if cfg.refine_window_s <= 0.0 || cfg.refine_radius_s <= 0.0 {
-        return t;
+/// The change points `splits` of `run`, each moved to the strongest short-window novelty within
+/// [`NoveltyConfig::refine_radius_s`] of it (unchanged where the short windows see nothing). One
+/// short-window curve serves every change point of the run.
+pub fn refine_change_points(
+    d: &Descriptors,
+    run: &Span,
+    splits: Vec<f64>,
+    cfg: &NoveltyConfig,
+) -> Vec<f64> {
+    if splits.is_empty() || cfg.refine_window_s <= 0.0 || cfg.refine_radius_s <= 0.0 {
+        return splits;
     }
     let short = NoveltyConfig {
         window_s: cfg.refine_window_s,
         min_side_s: cfg.min_side_s.min(cfg.refine_window_s / 4.0),
         ..cfg.clone()
     };
-    novelty_curve(d, run, &short)
+    let curve = novelty_curve(d, run, &short);
+    splits
         .into_iter()
-        .filter(|&(u, _)| (u - t).abs() <= cfg.refine_radius_s)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(t, |(u, _)| u)
+        .map(|t| {
+            let a = curve.partition_point(|&(u, _)| u < t - cfg.refine_radius_s);
+            let b = curve.partition_point(|&(u, _)| u <= t + cfg.refine_radius_s);
+            curve[a..b]
+                .iter()
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .map_or(t, |&(u, _)| u)
+        })
+        .collect()
 }
