@@ -67,9 +67,6 @@ struct TrainArgs {
     /// L2 weight decay.
     #[arg(long, default_value_t = 1e-3)]
     l2: f32,
-    /// Share of the model inputs zeroed at random in each training batch (input dropout).
-    #[arg(long, default_value_t = 0.0)]
-    input_dropout: f32,
     /// Windows either side averaged into the context half of the model input.
     #[arg(long, default_value_t = 4)]
     context: usize,
@@ -149,7 +146,6 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             hidden: a.hidden.iter().copied().filter(|&h| h > 0).collect(),
             epochs: a.epochs,
             l2: a.l2,
-            input_dropout: a.input_dropout,
             seed: a.seed,
             ..TrainConfig::default()
         },

@@ -18,10 +18,6 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub learning_rate: f32,
     pub l2: f32,
-    /// Share of the (standardised) inputs zeroed at random in each training batch, the rest
-    /// scaled up to keep their sum (input dropout): with hundreds of correlated inputs it keeps
-    /// the network from leaning on a few of them. 0 turns it off (and draws nothing).
-    pub input_dropout: f32,
     pub seed: u64,
 }
 
@@ -34,7 +30,6 @@ impl Default for TrainConfig {
             batch_size: 256,
             learning_rate: 2e-3,
             l2: 1e-3,
-            input_dropout: 0.0,
             seed: 1,
         }
     }
@@ -148,17 +143,7 @@ pub fn fit_network(x: &Array2<f32>, y: &[f32], w: &[f32], cfg: &TrainConfig) -> 
         rng.shuffle(&mut order);
         for batch in order.chunks(cfg.batch_size.max(1)) {
             t += 1;
-            let mut xb = x.select(Axis(0), batch);
-            if cfg.input_dropout > 0.0 {
-                let keep = 1.0 - cfg.input_dropout.min(0.95);
-                xb.mapv_inplace(|v| {
-                    if rng.uniform() < keep as f64 {
-                        v / keep
-                    } else {
-                        0.0
-                    }
-                });
-            }
+            let xb = x.select(Axis(0), batch);
             let yb: Array1<f32> = batch.iter().map(|&i| y[i]).collect();
             let wb: Array1<f32> = batch.iter().map(|&i| w[i] / mean_w).collect();
             // Forward, keeping each layer's output.
@@ -384,13 +369,6 @@ mod tests {
             fit_network(&x, &y, &w, &cfg),
             fit_network(&x, &y, &w, &other)
         );
-        let dropout = TrainConfig {
-            input_dropout: 0.2,
-            ..cfg.clone()
-        };
-        let with_dropout = fit_network(&x, &y, &w, &dropout);
-        assert_eq!(with_dropout, fit_network(&x, &y, &w, &dropout));
-        assert_ne!(with_dropout, fit_network(&x, &y, &w, &cfg));
     }
 
     #[test]
