@@ -180,20 +180,8 @@ fn a_quiet_cue_is_found_whatever_its_absolute_level() {
 
 #[test]
 fn a_segue_between_two_pieces_splits_near_the_crossfade_middle() {
-    let a = piece(4, -22.0);
-    let b = piece(9, -30.0);
-    // A until 32 s, B from 30 s: a 2 s equal-power crossfade centred on 31 s.
-    let track = synth(70.0, |t| {
-        let mut v = Vec::new();
-        if (5.0..32.0).contains(&t) {
-            v.push((a, ramp(t, 32.0, 30.0)));
-        }
-        if (30.0..62.0).contains(&t) {
-            v.push((b, ramp(t, 30.0, 32.0)));
-        }
-        v
-    });
-    let cues = detect_cues(&track, &no_loudness());
+    // A from 5 s until 32 s, B 8 dB quieter from 30 s to 62 s: a 2 s crossfade centred on 31 s.
+    let cues = detect_cues(&segued_track(2.0, 8.0), &no_loudness());
     assert_eq!(cues.len(), 2, "{cues:?}");
     assert!((cues[0].start_s - 5.0).abs() < 0.5);
     let middle = (cues[0].end_s + cues[1].start_s) / 2.0;
@@ -238,18 +226,7 @@ fn a_segue_into_a_quieter_cue_ducked_under_dialogue_is_found() {
 
 #[test]
 fn segue_overlap_setting_makes_segued_cues_overlap() {
-    let a = piece(4, -22.0);
-    let b = piece(9, -30.0);
-    let track = synth(70.0, |t| {
-        let mut v = Vec::new();
-        if (5.0..32.0).contains(&t) {
-            v.push((a, ramp(t, 32.0, 30.0)));
-        }
-        if (30.0..62.0).contains(&t) {
-            v.push((b, ramp(t, 30.0, 32.0)));
-        }
-        v
-    });
+    let track = segued_track(2.0, 8.0);
     let cues = detect_cues(&track, &no_loudness());
     assert_eq!(cues.len(), 2, "{cues:?}");
     assert!((cues[0].end_s - cues[1].start_s - 2.0).abs() < 1e-9);
@@ -433,13 +410,18 @@ fn one_rendered_piece_without_a_segue_is_not_split() {
     assert_eq!(cues.len(), 1, "{cues:?}");
 }
 
-/// Cues found on two synthetic pieces joined by a crossfade of `len_s` centred on 31 s, the later
-/// piece `step_db` quieter.
+/// Cues found on [`segued_track`].
 fn segued_pieces(len_s: f64, step_db: f32) -> Vec<Span> {
+    detect_cues(&segued_track(len_s, step_db), &no_loudness())
+}
+
+/// Two synthetic pieces, from 5 s and until 62 s, joined by an equal-power crossfade of `len_s`
+/// centred on 31 s, the later piece `step_db` quieter.
+fn segued_track(len_s: f64, step_db: f32) -> FeatureTrack {
     let a = piece(4, -22.0);
     let b = piece(9, -22.0 - step_db);
     let (from, to) = (31.0 - len_s / 2.0, 31.0 + len_s / 2.0);
-    let track = synth(70.0, |t| {
+    synth(70.0, |t| {
         let mut v = Vec::new();
         if (5.0..to).contains(&t) {
             v.push((a, ramp(t, to, from)));
@@ -448,8 +430,7 @@ fn segued_pieces(len_s: f64, step_db: f32) -> Vec<Span> {
             v.push((b, ramp(t, from, to)));
         }
         v
-    });
-    detect_cues(&track, &no_loudness())
+    })
 }
 
 /// Segue sides for [`segued_pieces`]: (end error of the earlier cue, start error of the later one),
