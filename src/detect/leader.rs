@@ -33,8 +33,8 @@
 //!
 //! # Exclusion
 //! Each mark has a guard span: the mark and the quiet around it on its own stem, up to
-//! [`GUARD_S`] (the detectors' 1 s texture window, whose reach smears a burst onto nearby silence)
-//! each way. The other detectors run unchanged (their inputs are not masked: their smoothing,
+//! [`GUARD_S`] each way (the detectors' windows smear a burst onto nearby quiet, and their merging
+//! can join it to programme 2 s away). The other detectors run unchanged (their inputs are not masked: their smoothing,
 //! percentiles and models would have to learn about holes), and their spans on that stem are cut
 //! by the guards afterwards ([`Leader::clip`]). Guards hold only the mark and quiet, so cutting
 //! them removes no programme.
@@ -70,8 +70,11 @@ pub const POP_MIN_S: f64 = 0.030;
 pub const POP_MAX_S: f64 = 0.130;
 /// Shortest line-up tone, s.
 pub const TONE_MIN_S: f64 = 1.0;
-/// How far a mark's guard reaches into the quiet around it, s.
-pub const GUARD_S: f64 = 1.0;
+/// How far a mark's guard reaches into the quiet around it, s: the standard 2 s between a pop and
+/// the first (last) frame of action, and half a second more. The detectors' 1 s windows smear a
+/// burst onto the quiet next to it, and their merging can bridge the whole gap (a music cue
+/// starting at FFOA was extended back over the 2-pop); in a leader that quiet holds nothing.
+pub const GUARD_S: f64 = 2.5;
 /// Head pops further apart than this are reported as out of sync. The pops are timed to a sample
 /// or two of the 16 kHz analysis signal (0.1-0.2 ms, see the tests); stems of one reel should
 /// agree to the sample, and a millisecond (48 samples at 48 kHz) is already a slip that no
@@ -199,6 +202,9 @@ impl ToneProbe {
         if !self.pending.is_empty() {
             self.close_hop();
         }
+        // Kept for the whole analysis: no doubling slack.
+        self.track.frames.shrink_to_fit();
+        self.track.hops.shrink_to_fit();
         self.track
     }
 }
