@@ -279,32 +279,26 @@ impl Leader {
     /// Finds the leader marks of every stem (see the module docs for the rule).
     pub fn detect(stems: &[StemInput<'_>]) -> Leader {
         let bursts: Vec<Vec<Burst>> = stems.iter().map(bursts).collect();
-        let Some(quietest) = bursts.iter().flatten().map(|b| b.level_db).reduce(f32::min) else {
-            return Leader::default();
+        // Programme, as seen from a burst: any frame on any stem, not itself part of a burst, above
+        // that burst's quiet threshold (so a far floor under a loud pop is not programme).
+        let programme = |thr: f32, t_s: f64, before: bool| {
+            stems.iter().zip(&bursts).any(|(s, bs)| {
+                let k = ((t_s / s.frame_hop_s).max(0.0) as usize).min(s.frames.len());
+                let range = if before { 0..k } else { k..s.frames.len() };
+                range.into_iter().any(|i| {
+                    s.frames[i].rms_db > thr && !bs.iter().any(|b| (b.first..=b.last).contains(&i))
+                })
+            })
         };
-        // Programme: any frame above the quiet threshold of the quietest burst that is not part
-        // of a burst, on any stem.
-        let threshold = quietest - QUIET_BELOW_DB;
-        let (mut prog_first, mut prog_last) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (s, bs) in stems.iter().zip(&bursts) {
-            let in_burst = |i: usize| bs.iter().any(|b| (b.first..=b.last).contains(&i));
-            let loud = |i: &usize| s.frames[*i].rms_db > threshold && !in_burst(*i);
-            let hop = s.frame_hop_s;
-            if let Some(i) = (0..s.frames.len()).find(loud) {
-                prog_first = prog_first.min(i as f64 * hop);
-            }
-            if let Some(i) = (0..s.frames.len()).rev().find(loud) {
-                prog_last = prog_last.max(i as f64 * hop);
-            }
-        }
         let mut leader = Leader::default();
-        for (s, bs) in stems.iter().zip(bursts) {
+        for (s, bs) in stems.iter().zip(&bursts) {
             let hop = s.frame_hop_s;
             for b in bs {
-                let head = (b.last as f64 * hop) < prog_first;
-                let tail = (b.first as f64 * hop) > prog_last;
+                let thr = b.level_db - QUIET_BELOW_DB;
+                let head = !programme(thr, b.first as f64 * hop, true);
+                let tail = !head && !programme(thr, (b.last + 1) as f64 * hop, false);
                 let length = b.end_s - b.start_s;
-                let kind = if (head || tail) && length >= TONE_MIN_S && steady_level(s.tone, &b) {
+                let kind = if (head || tail) && length >= TONE_MIN_S && steady_level(s.tone, b) {
                     MarkKind::LineupTone
                 } else if (POP_MIN_S..=POP_MAX_S).contains(&length) && head {
                     MarkKind::HeadPop
@@ -465,7 +459,8 @@ fn bursts(s: &StemInput<'_>) -> Vec<Burst> {
     let hop = s.frame_hop_s;
     let pure = |i: usize| {
         let t = s.tone.frames[i];
-        frames[i].rms_db > -110.0 && t.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&t.hz)
+        // Digital silence spreads its floor over every band (share 3/64): never pure.
+        t.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&t.hz)
     };
     let quiet_frames = (QUIET_AROUND_S / hop).ceil() as usize;
     // The window's spill: frames whose window only partly covers a burst are not pure.

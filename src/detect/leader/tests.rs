@@ -261,3 +261,20 @@ fn a_stem_without_a_leader_has_no_marks_and_loses_nothing() {
     assert_eq!(l.clip(StemKind::Music, spans.clone()), spans);
     assert!(l.loudness_exclusion(None).is_empty());
 }
+
+#[test]
+fn a_leader_over_a_far_noise_floor_is_still_found() {
+    // Hiss 60 dB under the pop all through the reel: quiet around the marks, and not programme.
+    let mut x = reel(4.0, true, -20.0, 1000.0);
+    let mut r = 11u32;
+    for v in x.iter_mut() {
+        r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        *v += ((r >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * 1e-4;
+    }
+    let l = detect(&[Stem::of(StemKind::Dialogue, &x)]);
+    let kinds: Vec<MarkKind> = marks(&l, StemKind::Dialogue)
+        .iter()
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(kinds, [MarkKind::LineupTone, MarkKind::HeadPop]);
+}
