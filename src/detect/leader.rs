@@ -22,9 +22,10 @@
 //!    meaning [`QUIET_BELOW_DB`] under the burst's own level: digital silence or a far floor, at
 //!    any level of the burst (a pop at -30 dBFS is a pop).
 //! 3. **Outside programme**: the burst lies before the first programme sound of the title (head)
-//!    or after its last (tail), programme being anything on any stem, above the same relative
-//!    quiet threshold, that is not itself a burst. A sine beep inside a film therefore never counts,
-//!    even alone on a quiet effects stem: another stem has spoken or played before it.
+//!    or after its last (tail), programme being anything on any stem louder than this burst's
+//!    quiet threshold that is not itself a burst. A sine beep inside a film therefore never counts,
+//!    even alone on a quiet effects stem: another stem has spoken or played before it. (No fixed
+//!    head or tail length is assumed: leaders run from a few seconds to minutes of tone.)
 //! 4. **Length**: 30-130 ms is a pop (one to three frames of video), 1 s or more at a constant
 //!    level ([`STEADY_DB`]) is line-up tone; anything else is neither and stays programme.
 //!
@@ -34,10 +35,14 @@
 //! # Exclusion
 //! Each mark has a guard span: the mark and the quiet around it on its own stem, up to
 //! [`GUARD_S`] each way (the detectors' windows smear a burst onto nearby quiet, and their merging
-//! can join it to programme 2 s away). The other detectors run unchanged (their inputs are not masked: their smoothing,
-//! percentiles and models would have to learn about holes), and their spans on that stem are cut
-//! by the guards afterwards ([`Leader::clip`]). Guards hold only the mark and quiet, so cutting
-//! them removes no programme.
+//! can join it to programme 2 s away). The other detectors run unchanged and their spans on that
+//! stem are cut by the guards afterwards ([`Leader::clip`]), rather than their inputs being masked:
+//! frame summaries, texture windows and the loudness trace would all need consistent "silence"
+//! put in, and every detector's smoothing, percentiles and models would see the seams. Guards
+//! hold only the mark and quiet, so cutting them removes no programme. Loudness leaves the marks
+//! out itself ([`Leader::loudness_exclusion`]): its gating blocks can simply skip them. The
+//! detectors' internal use of the whole stem's level (e.g. the effects floor) still includes the
+//! leader (its effect there is not measured), and the first scene still starts at 0 s.
 
 use std::collections::BTreeMap;
 
