@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::condition::{ANALYSIS_RATE, Conditioner};
 use crate::decode::{BlockReader, DecodeDiagnostics, StreamInfo};
 use crate::detect;
+use crate::detect::leader::{Leader, ToneProbe, ToneTrack};
 use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
@@ -53,6 +54,8 @@ pub struct StemAnalysis {
     pub frames_read: u64,
     pub features: FeatureTrack,
     pub loudness: LoudnessTrace,
+    /// What leader detection needs beyond the frame summaries (see [`detect::leader`]).
+    pub tone: ToneTrack,
     pub diagnostics: DecodeDiagnostics,
 }
 
@@ -85,6 +88,7 @@ struct StemWorker {
     extractor: FeatureExtractor,
     meter: LoudnessMeter,
     track: FeatureTrack,
+    probe: ToneProbe,
     block: Vec<f32>,
     analysis_block: Vec<f32>,
     frames_read: u64,
@@ -110,6 +114,7 @@ impl StemWorker {
             // alone would eat the whole speed budget (see docs/schema/loudness.md).
             meter: LoudnessMeter::new(&info.channels, info.sample_rate, opts.true_peak)?,
             track: FeatureTrack::default(),
+            probe: ToneProbe::new(&opts.features),
             block: Vec::new(),
             analysis_block: Vec::new(),
             frames_read: 0,
@@ -148,6 +153,7 @@ impl StemWorker {
             conditioner,
             extractor,
             track,
+            probe,
             block,
             analysis_block,
             ..
@@ -157,7 +163,8 @@ impl StemWorker {
             || -> crate::Result<()> {
                 analysis_block.clear();
                 conditioner.push(block, analysis_block)?;
-                extractor.push(analysis_block, track);
+                extractor.push_observed(analysis_block, track, &mut |v| probe.observe(v));
+                probe.push_samples(analysis_block);
                 Ok(())
             },
         );
@@ -169,8 +176,14 @@ impl StemWorker {
     fn finish(mut self) -> crate::Result<StemAnalysis> {
         self.analysis_block.clear();
         self.conditioner.finish(&mut self.analysis_block)?;
-        self.extractor.push(&self.analysis_block, &mut self.track);
-        self.extractor.finish(&mut self.track);
+        let probe = &mut self.probe;
+        self.extractor
+            .push_observed(&self.analysis_block, &mut self.track, &mut |v| {
+                probe.observe(v)
+            });
+        self.extractor
+            .finish_observed(&mut self.track, &mut |v| probe.observe(v));
+        self.probe.push_samples(&self.analysis_block);
         Ok(StemAnalysis {
             kind: self.kind,
             files: self.files,
@@ -178,6 +191,7 @@ impl StemWorker {
             frames_read: self.frames_read,
             features: self.track,
             loudness: self.meter.finish(),
+            tone: self.probe.finish(),
             diagnostics: self.reader.diagnostics(),
         })
     }
@@ -344,10 +358,24 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let mx = title.get(StemKind::Music);
     let fx = title.get(StemKind::Effects);
 
+    // The leader first: every detector's spans on a stem are cut by its marks' guards.
+    let leader_inputs: Vec<detect::leader::StemInput<'_>> = title
+        .stems
+        .values()
+        .map(|a| detect::leader::StemInput {
+            kind: a.kind,
+            frames: &a.features.frames,
+            frame_hop_s: a.features.frame_hop_s,
+            tone: &a.tone,
+            loudness: &a.loudness,
+        })
+        .collect();
+    let mut leader = Leader::detect(&leader_inputs);
     let dialogue = dx
-        .map(|a| detect::dialogue::detect(&a.features))
+        .map(|a| leader.clip(StemKind::Dialogue, detect::dialogue::detect(&a.features)))
         .unwrap_or_default();
     let mut warnings = title.warnings.clone();
+    warnings.extend(leader.sync_warnings(opts.scenes.fps));
     let vocal_model = crate::model::VocalModel::embedded();
     let vocals = match (mx, &vocal_model) {
         (Some(a), Ok(model)) => {
@@ -363,7 +391,10 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     };
     let cues: Vec<MusicCue> = mx
         .map(|a| {
-            let spans = detect::music::detect_cues(&a.features, &a.loudness);
+            let spans = leader.clip(
+                StemKind::Music,
+                detect::music::detect_cues(&a.features, &a.loudness),
+            );
             spans
                 .iter()
                 .enumerate()
@@ -392,9 +423,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                 .collect()
         })
         .unwrap_or_default();
-    let effects = fx
+    let mut effects = fx
         .map(|a| detect::effects::detect(&a.features, &a.loudness))
         .unwrap_or_default();
+    effects.activity = leader.clip(StemKind::Effects, std::mem::take(&mut effects.activity));
+    effects.events = leader.clip_with(
+        StemKind::Effects,
+        std::mem::take(&mut effects.events),
+        |e| Span::new(e.start_s, e.end_s),
+        |e, s| crate::timeline::EffectsEvent {
+            start_s: s.start_s,
+            end_s: s.end_s,
+            ..e
+        },
+    );
     let music_spans: Vec<Span> = cues.iter().map(MusicCue::span).collect();
     let mix = loudness::mix::mix_report(&loudness::mix::MixInputs {
         printmaster: title.get(StemKind::Printmaster).map(|a| &a.loudness),
@@ -408,10 +450,20 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         mx: mx.map(|a| &a.loudness),
         dialogue: &dialogue,
         music: &music_spans,
+        leave_out: &leader.loudness_exclusion(None),
     });
     let mut source_music = Vec::new();
     for a in [dx, fx].into_iter().flatten() {
-        source_music.extend(detect::source_music::detect(&a.features, a.kind));
+        source_music.extend(leader.clip_with(
+            a.kind,
+            detect::source_music::detect(&a.features, a.kind),
+            |m| Span::new(m.start_s, m.end_s),
+            |m, s| crate::timeline::SourceMusic {
+                start_s: s.start_s,
+                end_s: s.end_s,
+                ..m
+            },
+        ));
     }
 
     let duration_s = title
@@ -432,7 +484,11 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                     channels: a.info.channel_count(),
                     channel_layout: a.info.channels.iter().map(|c| format!("{c:?}")).collect(),
                     duration_s: a.duration_s(),
-                    loudness: a.loudness.whole(),
+                    // Without the leader: a -20 dBFS tone would lift a quiet stem's figures.
+                    loudness: loudness::mix::whole_but(
+                        &a.loudness,
+                        &leader.loudness_exclusion(Some(a.kind)),
+                    ),
                 },
             )
         })
@@ -448,7 +504,9 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         stems,
         mix,
         cues,
-        vocals: vocals.map(|v| v.segments).unwrap_or_default(),
+        vocals: vocals
+            .map(|v| leader.clip(StemKind::Music, v.segments))
+            .unwrap_or_default(),
         dialogue,
         effects_activity: effects.activity,
         effects_events: effects.events,
@@ -456,6 +514,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         source_music,
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),
+        leader: BTreeMap::new(),
         warnings,
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -468,5 +527,14 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         },
     };
     crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
+    leader.label(&crate::timeline::timecode::Clock::new(
+        report.start_timecode.as_ref().map_or(0.0, |t| t.seconds),
+        opts.scenes.fps,
+    ));
+    report.leader = leader
+        .marks
+        .into_iter()
+        .map(|(k, marks)| (k.name().to_string(), marks))
+        .collect();
     report
 }

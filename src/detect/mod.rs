@@ -1,8 +1,10 @@
 //! Detect: turns each stem's feature and loudness summaries into activity over time: music cues,
-//! sung vocals, speech, effects events, and music heard on the dialogue or effects stems.
+//! sung vocals, speech, effects events, and music heard on the dialogue or effects stems; and the
+//! reel's leader (sync pops, line-up tone), which the others must not report.
 
 pub mod dialogue;
 pub mod effects;
+pub mod leader;
 pub mod music;
 pub mod source_music;
 pub mod vocals;

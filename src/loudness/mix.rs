@@ -12,9 +12,9 @@ use crate::decode::ChannelRole;
 use crate::discover::StemKind;
 use crate::report::MixReport;
 use crate::timeline::Span;
-use crate::timeline::spans::{intersect, union};
+use crate::timeline::spans::{intersect, subtract, union};
 
-use super::{LoudnessMeter, LoudnessTrace};
+use super::{LoudnessMeter, LoudnessStats, LoudnessTrace};
 
 /// -3 dB, for a mono stem spread over left and right.
 const MINUS_3_DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
@@ -248,6 +248,16 @@ pub struct MixInputs<'a> {
     pub dialogue: &'a [Span],
     /// Where music plays (cues; may overlap).
     pub music: &'a [Span],
+    /// Spans left out of the whole-mix figures: the reel's leader (sync pops, line-up tone).
+    pub leave_out: &'a [Span],
+}
+
+/// [`LoudnessTrace::whole`] without `leave_out` (gating blocks that touch it are not counted).
+pub fn whole_but(trace: &LoudnessTrace, leave_out: &[Span]) -> LoudnessStats {
+    if leave_out.is_empty() {
+        return trace.whole();
+    }
+    trace.spans(&subtract(&[Span::new(0.0, f64::INFINITY)], leave_out))
 }
 
 /// The mix figures of the report: whole-mix loudness, loudness over the dialogue, and the
@@ -283,7 +293,7 @@ pub fn mix_report(inp: &MixInputs<'_>) -> Option<MixReport> {
     };
     Some(MixReport {
         source,
-        loudness: trace.whole(),
+        loudness: whole_but(trace, inp.leave_out),
         dialogue_gated_lufs: if dialogue.is_empty() {
             None
         } else {

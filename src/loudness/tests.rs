@@ -411,6 +411,7 @@ mod mix_tests {
             mx: None,
             dialogue: &[],
             music: &[],
+            leave_out: &[],
         })
         .unwrap();
         // Two equal uncorrelated-assumed stems: +3 dB.
@@ -457,6 +458,7 @@ mod mix_tests {
             mx: Some(&tmx),
             dialogue: &dialogue,
             music: &music,
+            leave_out: &[],
         })
         .unwrap();
         assert_eq!(r.source, "sum of stems");

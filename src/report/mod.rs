@@ -16,7 +16,7 @@ use crate::loudness::LoudnessStats;
 use crate::timeline::{CueKind, EffectsEvent, MusicCue, SourceMusic, Span};
 
 /// Bumped on any change of report.json's shape: major for breaking changes, minor for additions.
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "1.2";
 
 /// The start timecode of the reel, from the BWF `bext` time reference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -171,6 +171,8 @@ pub struct Report {
     /// Short-term loudness of each stem (keys as in `stems`), for the HTML timeline.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub loudness_curves: BTreeMap<String, LoudnessCurve>,
+    /// Sync pops and line-up tone by stem name (stems without any left out).
+    pub leader: BTreeMap<String, Vec<crate::detect::leader::LeaderMark>>,
     pub warnings: Vec<String>,
     pub analysis: AnalysisInfo,
 }

@@ -46,6 +46,7 @@ pub fn empty_report(duration_s: f64) -> Report {
         source_music: Vec::new(),
         scenes: Vec::new(),
         loudness_curves: BTreeMap::new(),
+        leader: BTreeMap::new(),
         warnings: Vec::new(),
         analysis: AnalysisInfo {
             stemscope_version: env!("CARGO_PKG_VERSION").into(),
