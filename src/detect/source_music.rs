@@ -19,6 +19,7 @@
 
 use crate::detect::music::activity::quantile;
 use crate::discover::StemKind;
+use crate::features::texture::chroma_columns;
 use crate::features::{FeatureTrack, TEXTURE_FEATURES};
 use crate::timeline::SourceMusic;
 
@@ -32,30 +33,133 @@ pub struct MusicScore {
 }
 
 impl MusicScore {
-    /// Fitted on /tmp/dev-reels (DEV1-4): 7029 audible texture windows, 41% from music stems.
-    /// Leave-one-reel-out window AUC 0.945-0.992.
+    /// Fitted on windows of the development reels' dialogue and effects stems with corpus music
+    /// mixed in (`tools/reference/source_music_eval.py make`, development music files only: three
+    /// placements a reel, seeds 11-13) against the same stems without it (the unmodified reels and
+    /// the music-free rest of each stem): 64 terms kept by an L1 penalty (C = 0.03) out of the
+    /// texture features without the single pitch classes (they name a key) plus the pitch-class
+    /// profile's peak and entropy. Window AUC on the evaluation copies (seeds 1-3, not fitted on):
+    /// dialogue stem 0.916 (0.889 on windows under speech), effects stem 0.843; the previous
+    /// music-stem-vs-rest score read 0.726 and 0.771 on the same windows.
     pub const FITTED: MusicScore = MusicScore {
         terms: &[
-            ("contrast_mean_3", 18.0664, 4.7589, 0.3834),
-            ("melgrp_std_7", 3.7800, 4.0017, 1.4617),
-            ("contrast_mean_4", 16.4845, 5.1065, 1.8684),
-            ("voiced_fraction", 0.6242, 0.3356, 1.2620),
-            ("peakiness_mean", 0.3644, 0.2689, 0.1985),
-            ("flatness_mean", 0.0516, 0.0700, -1.6540),
-            ("pitch_std_st", 7.3019, 5.6349, 1.0344),
+            ("bandwidth_mean_khz", 1.5814, 0.6318, 3.7257),
+            ("contrast_mean_3", 15.6826, 3.0445, 2.2266),
+            ("periodicity_mean", 0.5131, 0.2153, -1.6832),
+            ("peakiness_mean", 0.2259, 0.2260, 1.6445),
+            ("chroma_entropy", 2.4611, 0.0410, 1.5752),
+            ("melgrp_rel_mean_7", -12.2042, 10.1459, -1.2605),
+            ("contrast_mean_1", 12.8355, 4.3674, -1.1046),
+            ("mfcc_mean_9", 0.0027, 5.5614, -1.0322),
+            ("mfcc_mean_3", 9.7270, 10.5099, 0.8154),
+            ("voiced_fraction", 0.4480, 0.3420, 0.7833),
+            ("mfcc_mean_5", 0.0005, 6.5016, 0.6938),
+            ("flatness_std", 0.0519, 0.0529, -0.6797),
+            ("melgrp_rel_mean_3", 0.7318, 3.8512, 0.6475),
+            ("rolloff_std_khz", 0.6644, 0.5563, 0.6302),
+            ("contrast_mean_2", 14.7493, 3.5546, 0.6246),
+            ("low_energy_ratio", 0.2748, 0.2484, 0.5639),
+            ("chroma_peak", 0.1118, 0.0272, 0.5417),
+            ("voiced_run_s", 0.0773, 0.1248, -0.4671),
+            ("pitch_std_st", 5.5855, 5.3270, 0.4226),
+            ("melgrp_std_1", 5.2859, 3.6160, -0.3977),
+            ("dmfcc_std_3", 2.8110, 0.9573, 0.3887),
+            ("pitch_mean_st", 22.7394, 14.6565, -0.3800),
+            ("mfcc_mean_11", -0.0590, 4.4663, -0.3513),
+            ("mfcc_mean_14", -0.3137, 3.6128, -0.3425),
+            ("dmfcc_std_2", 3.0865, 1.2183, 0.2878),
+            ("mfcc_std_3", 8.6129, 5.5831, -0.2760),
+            ("mfcc_std_12", 3.9531, 1.4220, 0.2601),
+            ("mfcc_mean_7", -1.2445, 5.9643, -0.2462),
+            ("mfcc_std_1", 14.4012, 11.0934, -0.2427),
+            ("mfcc_std_4", 6.5605, 3.9240, -0.2416),
+            ("mfcc_std_2", 9.0830, 5.7121, -0.2313),
+            ("mfcc_mean_19", -0.2422, 3.6872, 0.2278),
+            ("mfcc_std_9", 4.6138, 1.9715, -0.2218),
+            ("mfcc_std_8", 5.0665, 2.4095, -0.2153),
+            ("mfcc_mean_15", 0.2517, 3.4988, 0.2094),
+            ("contrast_mean_6", 15.9275, 9.6779, 0.1979),
+            ("mfcc_mean_10", -3.1574, 5.3240, 0.1861),
+            ("flux_mean", 0.6987, 0.1360, -0.1835),
+            ("mfcc_std_14", 3.6650, 1.2809, 0.1726),
+            ("mfcc_mean_8", -3.4327, 5.5990, 0.1494),
+            ("mfcc_std_18", 3.8536, 1.7954, -0.1440),
+            ("pitch_delta_abs_st", 0.2040, 0.1713, 0.1431),
+            ("dmfcc_std_6", 2.3128, 0.5814, -0.1411),
+            ("peakiness_std", 0.2160, 0.1555, 0.1351),
+            ("mfcc_mean_13", -0.3474, 4.1230, 0.1257),
+            ("dmfcc_std_12", 1.9830, 0.3451, -0.1198),
+            ("flux_peak_rate", 6.5037, 3.1840, -0.1196),
+            ("rms_std_db", 4.5672, 3.4976, -0.1168),
+            ("vibrato_extent_st", 0.3478, 0.5452, 0.1073),
+            ("dmfcc_std_16", 1.8741, 0.3230, -0.1068),
+            ("mfcc_mean_16", -0.3106, 3.5544, 0.0940),
+            ("dmfcc_std_1", 4.0123, 2.0161, -0.0923),
+            ("mfcc_std_6", 5.3942, 2.5523, -0.0908),
+            ("mfcc_std_5", 6.4165, 3.4453, -0.0627),
+            ("mfcc_std_7", 5.1526, 2.4340, -0.0618),
+            ("mfcc_std_11", 4.1738, 1.6016, -0.0504),
+            ("mfcc_mean_18", -0.2891, 3.9427, -0.0453),
+            ("mfcc_mean_4", -4.7306, 9.5215, 0.0453),
+            ("mfcc_std_19", 3.9304, 1.9698, -0.0401),
+            ("dmfcc_std_13", 1.9437, 0.3358, -0.0362),
+            ("melgrp_std_5", 3.3999, 2.6109, -0.0310),
+            ("dmfcc_std_14", 1.8992, 0.3131, 0.0208),
+            ("zcr_std", 0.0575, 0.0523, -0.0142),
+            ("dmfcc_std_7", 2.2551, 0.5135, -0.0117),
         ],
-        bias: -1.4254,
+        bias: -4.2754,
     };
 
-    /// The terms resolved to column indices of the texture values; `None` when a feature is missing.
-    fn columns(&self) -> Option<Vec<(usize, f32, f32, f32)>> {
+    /// The terms resolved to columns; `None` when a feature is missing.
+    fn columns(&self) -> Option<Vec<(Column, f32, f32, f32)>> {
         self.terms
             .iter()
             .map(|&(name, mean, spread, weight)| {
-                let col = TEXTURE_FEATURES.iter().position(|&f| f == name)?;
+                let col = match name {
+                    CHROMA_PEAK => Column::ChromaPeak,
+                    CHROMA_ENTROPY => Column::ChromaEntropy,
+                    _ => Column::Texture(TEXTURE_FEATURES.iter().position(|&f| f == name)?),
+                };
                 Some((col, mean, spread.max(1e-6), weight))
             })
             .collect()
+    }
+}
+
+/// The largest share of the window's pitch-class profile: a held chord or melody concentrates it.
+const CHROMA_PEAK: &str = "chroma_peak";
+/// The entropy (nats) of the window's pitch-class profile.
+const CHROMA_ENTROPY: &str = "chroma_entropy";
+
+/// Where a term's value comes from.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    Texture(usize),
+    ChromaPeak,
+    ChromaEntropy,
+}
+
+impl Column {
+    fn value(self, values: &[f32], chroma: &std::ops::Range<usize>) -> Option<f32> {
+        let profile = || values.get(chroma.clone()).unwrap_or(&[]);
+        match self {
+            Column::Texture(i) => values.get(i).copied(),
+            Column::ChromaPeak => Some(
+                profile()
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f32::max),
+            ),
+            Column::ChromaEntropy => Some(
+                profile()
+                    .iter()
+                    .filter(|v| v.is_finite())
+                    .map(|&v| -v * (v + 1e-9).ln())
+                    .sum(),
+            ),
+        }
     }
 }
 
@@ -81,9 +185,9 @@ impl Default for SourceMusicConfig {
         SourceMusicConfig {
             score: MusicScore::FITTED,
             min_above_floor_db: 6.0,
-            smooth_s: 2.0,
-            min_likelihood: 0.5,
-            max_gap_s: 2.0,
+            smooth_s: 6.0,
+            min_likelihood: 0.35,
+            max_gap_s: 3.0,
             min_duration_s: 8.0,
         }
     }
@@ -95,6 +199,7 @@ pub fn music_likelihood(track: &FeatureTrack, cfg: &SourceMusicConfig) -> Vec<f6
     let Some(cols) = cfg.score.columns() else {
         return vec![0.0; track.windows.len()];
     };
+    let chroma = chroma_columns();
     let levels: Vec<f32> = track.frames.iter().map(|f| f.rms_db).collect();
     let floor = quantile(&levels, 0.1);
     let hop = track.frame_hop_s;
@@ -117,7 +222,7 @@ pub fn music_likelihood(track: &FeatureTrack, cfg: &SourceMusicConfig) -> Vec<f6
             }
             let mut z = cfg.score.bias as f64;
             for &(col, mean, spread, weight) in &cols {
-                let v = w.values.get(col).copied().unwrap_or(mean);
+                let v = col.value(&w.values, &chroma).unwrap_or(mean);
                 let v = if v.is_finite() { v } else { mean };
                 z += (weight * (v - mean) / spread) as f64;
             }
@@ -188,7 +293,6 @@ mod tests {
     use crate::synth::dsp::OnePole;
     use crate::synth::music::MusicEngine;
     use crate::synth::plan::{CueKind, CuePlan, Plan};
-    use crate::synth::voice::Speaker;
 
     const SR: f64 = 16_000.0;
 
@@ -260,14 +364,99 @@ mod tests {
         assert!(found[0].confidence > 0.5, "{found:?}");
     }
 
+    /// Three read lines (LibriSpeech, corpus `speech/`) with 1.5 s pauses over a room tone at -60
+    /// dBFS, speech at -26 dBFS RMS; with `music_db` set, a corpus score excerpt (not one of the
+    /// held-out evaluation files) from 6 s to 36 s that many dB under the speech level. `gain_db`
+    /// scales the whole scene. `None` when the corpus is absent.
+    fn dialogue_scene(music_db: Option<f32>, gain_db: f32) -> Option<FeatureTrack> {
+        use crate::detect::dialogue::corpus::{default_corpus_dir, load_analysis_signal};
+        let corpus = default_corpus_dir();
+        let load = |p: &str| load_analysis_signal(&corpus.join(p)).ok();
+        let mut speech = Vec::new();
+        for line in [
+            "speech/librispeech_198-209-0000.ogg",
+            "speech/librispeech_3436-172162-0000.ogg",
+            "speech/librispeech_5703-47212-0000.ogg",
+        ] {
+            speech.extend(std::iter::repeat_n(0.0, (1.5 * SR) as usize));
+            speech.extend(load(line)?);
+        }
+        let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt();
+        let active: Vec<f32> = speech.iter().copied().filter(|v| v.abs() > 1e-4).collect();
+        let speech_gain = 10f32.powf(-26.0 / 20.0) / rms(&active).max(1e-9);
+        let music = match music_db {
+            Some(db) => {
+                let m = load("score/wesnoth_knolls_60s.ogg")?;
+                let m = &m[(10.0 * SR) as usize..(40.0 * SR) as usize];
+                let g = 10f32.powf((-26.0 - db) / 20.0) / rms(m).max(1e-9);
+                m.iter().map(|v| v * g).collect()
+            }
+            None => Vec::new(),
+        };
+        let (start, scale) = ((6.0 * SR) as usize, 10f32.powf(gain_db / 20.0));
+        let mut rng = Rng::new(7);
+        let mut lp = OnePole::new(1500.0, SR as f32);
+        let signal: Vec<f32> = (0..speech.len())
+            .map(|i| {
+                let m = i.checked_sub(start).and_then(|k| music.get(k)).copied();
+                scale
+                    * (0.003 * lp.process(rng.noise()) + speech[i] * speech_gain + m.unwrap_or(0.0))
+            })
+            .collect();
+        Some(FeatureTrack::of_signal(&signal, FeatureConfig::default()))
+    }
+
+    const NO_CORPUS: &str = "skipped: no corpus at ../shared/corpus";
+
     #[test]
-    fn conversation_over_a_noise_floor_is_not_music() {
-        let mut a = Speaker::new(SR as f32, 1);
-        let mut b = Speaker::new(SR as f32, 2);
-        a.start_line(5.0, 22.0, 0, -24.0, 11);
-        b.start_line(23.0, 41.0, 1, -26.0, 12);
-        let track = stem(45.0, |t| a.next(t) + b.next(t));
-        assert!(detect(&track, StemKind::Dialogue).is_empty());
+    fn music_12_db_under_a_dialogue_scene_is_source_music_on_the_dialogue_stem() {
+        let Some(track) = dialogue_scene(Some(12.0), 0.0) else {
+            eprintln!("{NO_CORPUS}");
+            return;
+        };
+        let found = detect(&track, StemKind::Dialogue);
+        let covered: f64 = found
+            .iter()
+            .map(|m| (m.end_s.min(36.0) - m.start_s.max(6.0)).max(0.0))
+            .sum();
+        assert!(covered >= 15.0, "{found:?}");
+        assert!(found.iter().all(|m| m.stem == "dialogue"), "{found:?}");
+        assert!(
+            found.iter().all(|m| m.start_s > 3.0 && m.end_s < 39.0),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_dialogue_scene_without_music_reports_none() {
+        let Some(track) = dialogue_scene(None, 0.0) else {
+            eprintln!("{NO_CORPUS}");
+            return;
+        };
+        assert_eq!(detect(&track, StemKind::Dialogue), Vec::new());
+    }
+
+    #[test]
+    fn the_same_scene_20_db_quieter_reports_the_same_source_music() {
+        let (Some(loud), Some(quiet)) = (
+            dialogue_scene(Some(12.0), 0.0),
+            dialogue_scene(Some(12.0), -20.0),
+        ) else {
+            eprintln!("{NO_CORPUS}");
+            return;
+        };
+        let (a, b) = (
+            detect(&loud, StemKind::Dialogue),
+            detect(&quiet, StemKind::Dialogue),
+        );
+        assert!(!a.is_empty());
+        assert_eq!(a.len(), b.len(), "{a:?} {b:?}");
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                (x.start_s - y.start_s).abs() <= 0.5 && (x.end_s - y.end_s).abs() <= 0.5,
+                "{a:?} {b:?}"
+            );
+        }
     }
 
     #[test]
