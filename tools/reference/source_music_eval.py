@@ -218,7 +218,7 @@ def covered(t, spans):
 
 def evaluate(args):
     tot = {"truth": 0, "found": 0, "reported": 0, "false": 0, "false_s": 0.0, "tp_s": 0.0, "truth_s": 0.0,
-           "rep_s": 0.0}
+           "rep_s": 0.0, "dialogue": [0, 0], "effects": [0, 0]}
     for reel in sorted(os.listdir(args.reels)):
         if not os.path.isfile(os.path.join(args.reels, reel, "truth.json")):
             continue
@@ -235,6 +235,8 @@ def evaluate(args):
             r = [(x["start_s"], x["end_s"]) for x in rep if x["stem"] == stem]
             found = [x for x in t if covered(x, r) >= 0.5 * (x[1] - x[0])]
             false = [x for x in r if all(overlap(x, y) <= 0 for y in t)]
+            tot[stem][0] += len(found)
+            tot[stem][1] += len(t)
             tot["truth"] += len(t)
             tot["found"] += len(found)
             tot["reported"] += len(r)
@@ -254,7 +256,8 @@ def evaluate(args):
     f1 = 2 * tr * tpr / (tr + tpr) if tr == tr and tpr == tpr and tr + tpr > 0 else float("nan")
     print(f"OVERALL segments: truth {tot['truth']} found {tot['found']} recall {rec:.3f} | reported {tot['reported']} "
           f"false alarms {tot['false']} ({tot['false_s']:.1f} s) precision {prec:.3f} | time recall {tr:.3f} "
-          f"precision {tpr:.3f} F1 {f1:.3f}")
+          f"precision {tpr:.3f} F1 {f1:.3f} | found DX {tot['dialogue'][0]}/{tot['dialogue'][1]} "
+          f"FX {tot['effects'][0]}/{tot['effects'][1]}")
 
 
 def main():
