@@ -20,8 +20,8 @@
 //! excerpts mixed in, the music files of the held-out reels never used in development; a truth
 //! interval is found when reported segments cover half of it):
 //! development (16 reels, 41 intervals: 32 DX, 9 FX) 21 found (main: 6), 0 false alarms (main: 1);
-//! no segment on the 16 unmodified reels (main: 1). Held out (12 reels, 32 intervals: 24 DX, 8 FX, held-out
-//! music files): 19 found (main: 1), 0 false alarms (main: 2), no segment on the 12 unmodified
+//! no segment on the 16 unmodified reels (main: 1). Held out (12 reels, 32 intervals: 24 DX, 8 FX,
+//! held-out music files): 19 found (main: 1), 0 false alarms (main: 2), no segment on the 12 unmodified
 //! reels (main: 3). Per set and the commands: `docs/report-schema.md`.
 //!
 //! Limitations: quiet music (15-20 dB under the speech), non-tonal music (drums and bass) and music
