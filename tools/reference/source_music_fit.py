@@ -12,7 +12,8 @@ the same stems' windows without it (development aid; needs numpy and scikit-lear
     cargo build --release --example source_music_dump
     target/release/examples/source_music_dump /tmp/srcmusic/dump/tr-dev /tmp/srcmusic/tr-dev/DEV*
     ... likewise tr-c, tr-e, sm-*, and plain-dev/plain-c/plain-e from the unmodified reels
-    python3 tools/reference/source_music_fit.py /tmp/srcmusic 0.03
+    stemscope demo --seconds 180 --seed 11 /tmp/srcmusic/synth/DEV11   (likewise seeds 12-14; dumped to dump/plain-synth)
+    python3 tools/reference/source_music_fit.py /tmp/srcmusic 0.03 plain-synth
 
 Training windows: tr-* and plain-* (label 1 inside a mixed-in interval, 0.5 s clear of its ends;
 windows at the ends are left out, so are windows under the stem's 10th-percentile level + 6 dB,
@@ -32,6 +33,8 @@ from sklearn.metrics import roc_auc_score
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "/tmp/srcmusic"
 C = float(sys.argv[2]) if len(sys.argv) > 2 else 0.03
+# More negatives, e.g. "plain-synth": `stemscope demo` titles (formant-synthesised voices) dumped likewise.
+EXTRA = sys.argv[3:]
 
 
 def load(setname, stem):
@@ -72,7 +75,7 @@ def stack(sets, stem=None):
             np.concatenate([r["sp"] for r in R]), np.concatenate([r["ok"] for r in R]), R[0]["fn"])
 
 
-X, y, _, ok, fn = stack(["tr-dev", "tr-c", "tr-e", "plain-dev", "plain-c", "plain-e"])
+X, y, _, ok, fn = stack(["tr-dev", "tr-c", "tr-e", "plain-dev", "plain-c", "plain-e"] + EXTRA)
 m = (y >= 0) & ok
 med = np.nanmedian(X[m], 0)
 X = np.where(np.isfinite(X), X, med)
