@@ -531,6 +531,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         report.start_timecode.as_ref().map_or(0.0, |t| t.seconds),
         opts.scenes.fps,
     ));
+    report.warnings.extend(leader.missing_pop_warnings());
     report.leader = leader
         .marks
         .into_iter()

@@ -278,6 +278,11 @@ struct Burst {
 pub struct Leader {
     pub marks: BTreeMap<StemKind, Vec<LeaderMark>>,
     guards: BTreeMap<StemKind, Vec<Span>>,
+    /// Per stem, the level of its loudest frame that is not part of a burst, dB (frame RMS):
+    /// whether a stem without a pop has programme the pop should have come with.
+    loudest_programme_db: BTreeMap<StemKind, f32>,
+    /// Per mark, the level of its loudest frame, dB (frame RMS), in the order of `marks`.
+    mark_levels_db: BTreeMap<StemKind, Vec<f32>>,
 }
 
 impl Leader {
@@ -297,6 +302,12 @@ impl Leader {
         };
         let mut leader = Leader::default();
         for (s, bs) in stems.iter().zip(&bursts) {
+            let outside = |i: &usize| !bs.iter().any(|b| (b.first..=b.last).contains(i));
+            let loudest = (0..s.frames.len())
+                .filter(outside)
+                .map(|i| s.frames[i].rms_db)
+                .fold(f32::NEG_INFINITY, f32::max);
+            leader.loudest_programme_db.insert(s.kind, loudest);
             let hop = s.frame_hop_s;
             for b in bs {
                 let thr = b.level_db - QUIET_BELOW_DB;
@@ -323,6 +334,11 @@ impl Leader {
                     frequency_hz: f64::from(b.hz.round()),
                     level_dbfs,
                 });
+                leader
+                    .mark_levels_db
+                    .entry(s.kind)
+                    .or_default()
+                    .push(b.level_db);
                 leader.guards.entry(s.kind).or_default().push(Span::new(
                     (b.start_s - GUARD_S).max(b.quiet_from_s),
                     (b.end_s + GUARD_S).min(b.quiet_to_s),
@@ -425,6 +441,82 @@ impl Leader {
             }
         }
         out
+    }
+
+    /// Warnings for head (and tail) pops found on some stems but not on others that have
+    /// programme: a stem printed without the leader, or from another version of the reel, cannot
+    /// be synced by its pop. A stem with nothing louder than [`QUIET_BELOW_DB`] under the pops
+    /// (silent, or a far floor) is not blamed: it has no programme to be out of sync.
+    /// Uses the marks' timecodes when [`label`](Self::label) has run.
+    pub fn missing_pop_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for kind in [MarkKind::HeadPop, MarkKind::TailPop] {
+            // (stem, mark, its frame level) of the first such pop on each stem that has one.
+            let carriers: Vec<(StemKind, &LeaderMark, f32)> = self
+                .marks
+                .iter()
+                .filter_map(|(k, ms)| {
+                    let i = ms.iter().position(|m| m.kind == kind)?;
+                    let level = self.mark_levels_db.get(k)?.get(i).copied()?;
+                    Some((*k, &ms[i], level))
+                })
+                .collect();
+            let Some(&(_, first, _)) = carriers.first() else {
+                continue;
+            };
+            let loudest_pop = carriers
+                .iter()
+                .map(|c| c.2)
+                .fold(f32::NEG_INFINITY, f32::max);
+            let lacking: Vec<StemKind> = self
+                .loudest_programme_db
+                .iter()
+                .filter(|(k, level)| {
+                    !carriers.iter().any(|c| c.0 == **k) && **level > loudest_pop - QUIET_BELOW_DB
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            if lacking.is_empty() {
+                continue;
+            }
+            let names = |ks: &mut dyn Iterator<Item = StemKind>| {
+                join_and(&ks.map(StemKind::name).collect::<Vec<_>>())
+            };
+            let at = first
+                .timecode
+                .clone()
+                .unwrap_or_else(|| format!("{:.3} s", first.start_s));
+            let lacking_names = names(&mut lacking.iter().copied());
+            out.push(format!(
+                "{} on {} at {} but not on {}: check that the {} {} printed with the leader \
+                 (or {} from another version)",
+                kind.name(),
+                names(&mut carriers.iter().map(|c| c.0)),
+                at,
+                lacking
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                lacking_names,
+                if lacking.len() == 1 {
+                    "stem was"
+                } else {
+                    "stems were"
+                },
+                if lacking.len() == 1 { "is" } else { "are" },
+            ));
+        }
+        out
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_and(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {}", rest.join(", "), last),
     }
 }
 

@@ -278,3 +278,76 @@ fn a_leader_over_a_far_noise_floor_is_still_found() {
         .collect();
     assert_eq!(kinds, [MarkKind::LineupTone, MarkKind::HeadPop]);
 }
+
+/// Programme from 6 s to 11 s with no leader.
+fn programme_only(seed: u32) -> Vec<f32> {
+    let mut x = silence(12.0);
+    add_programme(&mut x, 6.0, 11.0, -26.0, seed);
+    x
+}
+
+#[test]
+fn a_head_pop_missing_from_one_stem_with_programme_is_warned_naming_it() {
+    let l = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, false, -20.0, 1000.0)),
+        Stem::of(StemKind::Music, &reel(4.0, false, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &programme_only(5)),
+    ]);
+    let w = l.missing_pop_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "head pop on dialogue and music at 4.000 s but not on effects: check that the \
+             effects stem was printed with the leader"
+        ),
+        "{}",
+        w[0]
+    );
+}
+
+#[test]
+fn pops_on_every_stem_or_on_none_give_no_missing_pop_warning() {
+    let all = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, false, -20.0, 1000.0)),
+        Stem::of(StemKind::Music, &reel(4.0, true, -30.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, false, -20.0, 1000.0)),
+    ]);
+    assert_eq!(all.missing_pop_warnings(), Vec::<String>::new());
+    let none = detect(&[
+        Stem::of(StemKind::Dialogue, &programme_only(3)),
+        Stem::of(StemKind::Music, &programme_only(4)),
+        Stem::of(StemKind::Effects, &programme_only(5)),
+    ]);
+    assert!(none.is_empty());
+    assert_eq!(none.missing_pop_warnings(), Vec::<String>::new());
+}
+
+#[test]
+fn a_silent_stem_is_not_blamed_for_a_missing_pop_but_a_missing_tail_pop_is_warned() {
+    // Effects silent but for hiss 70 dB under the pops: no programme, no blame. Music has
+    // programme and a head pop but no tail pop, which dialogue has.
+    let mut dx = reel(4.0, false, -20.0, 1000.0);
+    dx.extend(silence(3.0));
+    add_sine(&mut dx, 13.0, FRAME_24, 1000.0, -20.0);
+    let mut mx = reel(4.0, false, -20.0, 1000.0);
+    mx.extend(silence(3.0));
+    let mut fx = silence(15.0);
+    let mut r = 17u32;
+    for v in fx.iter_mut() {
+        r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        *v += ((r >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * 3e-5;
+    }
+    let mut l = detect(&[
+        Stem::of(StemKind::Dialogue, &dx),
+        Stem::of(StemKind::Music, &mx),
+        Stem::of(StemKind::Effects, &fx),
+    ]);
+    l.label(&Clock::new(3600.0 - 4.0, FrameRate::Fps24));
+    let w = l.missing_pop_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("tail pop on dialogue at 01:00:09:00 but not on music:"),
+        "{}",
+        w[0]
+    );
+}
