@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, no network) for a music
 //! supervisor: a timeline with lanes for scenes, dialogue, music cues (song / score), sung vocals,
-//! vocal clashes, source music, effects and loudness; then the scene table and the cue sheet.
+//! vocal clashes, source music, effects and loudness (leader marks on their stem's lane); then the
+//! scene table, the cue sheet and the leader's marks.
 //!
 //! Long films stay legible by wrapping the timeline into rows of ten minutes (one row when the reel is
 //! at most fifteen minutes), all at the same scale; hovering any mark shows its details.
@@ -9,6 +10,7 @@ use std::fmt::Write;
 
 use super::cuesheet;
 use super::{Report, ReportOptions, SceneReport};
+use crate::detect::leader::MarkKind;
 use crate::timeline::spans::{intersect, total, union};
 use crate::timeline::timecode::Clock;
 use crate::timeline::{CueKind, Span};
@@ -30,6 +32,7 @@ const COLOR_FX: &str = "#9aa0a6";
 const COLOR_FX_EVENT: &str = "#6b3e12";
 const COLOR_CLASH: &str = "#e0245e";
 const COLOR_SOURCE: &str = "#119e9e";
+const COLOR_LEADER: &str = "#c99a06";
 
 /// Escapes text for HTML and SVG.
 pub fn escape(text: &str) -> String {
@@ -301,9 +304,82 @@ fn draw_row(report: &Report, opts: &ReportOptions, row: &mut Row, clashes: &[Spa
             );
         }
     }
+    draw_leader(report, row);
     draw_loudness(report, row);
     draw_axis(row, start, end);
     row.svg.push_str(&labels);
+}
+
+/// Leader marks on their stem's lane: line-up tone as a shaded span, each pop as a thin marker
+/// (a one-frame pop is a fraction of a pixel at this scale) with a flag above it.
+fn draw_leader(report: &Report, row: &mut Row) {
+    for (stem, marks) in &report.leader {
+        let lane = match stem.as_str() {
+            "dialogue" => LANE_DX,
+            "music" => LANE_MX,
+            "effects" => LANE_FX,
+            _ => LANE_LOUD,
+        };
+        for m in marks {
+            let tip = format!(
+                "{} on {} at {}: {:.0} Hz{}, {:.0} ms",
+                m.kind.name(),
+                stem,
+                row.span_label(m.start_s),
+                m.frequency_hz,
+                m.level_dbfs
+                    .map(|l| format!(" {l:.1} dBFS"))
+                    .unwrap_or_default(),
+                (m.end_s - m.start_s) * 1000.0
+            );
+            if m.kind == MarkKind::LineupTone {
+                row.rect(m.start_s, m.end_s, lane, COLOR_LEADER, "leader tone", &tip);
+            } else if m.start_s >= row.start_s && m.start_s < row.end_s() {
+                let x = row.x(m.start_s);
+                let _ = write!(
+                    row.svg,
+                    r#"<g class="leader pop"><title>{}</title><rect x="{:.1}" y="{:.1}" width="2" height="{:.1}" fill="{COLOR_LEADER}"/><path d="M{:.1} {:.1} l6 3 l-6 3 z" fill="{COLOR_LEADER}"/></g>"#,
+                    escape(&tip),
+                    x - 1.0,
+                    lane.0 - 2.0,
+                    lane.1 + 4.0,
+                    x + 1.0,
+                    lane.0 - 2.0,
+                );
+            }
+        }
+    }
+}
+
+/// The leader marks of every stem, one row each.
+fn leader_table(report: &Report) -> String {
+    let mut s = String::from(
+        "<table id=\"leader-table\"><thead><tr><th>Stem</th><th>Mark</th><th>TC</th><th>Start</th>\
+         <th>Length</th><th>Frequency</th><th>Level</th></tr></thead><tbody>",
+    );
+    for (stem, marks) in &report.leader {
+        for m in marks {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.4} s</td><td class=\"num\">{}</td><td class=\"num\">{:.0} Hz</td><td class=\"num\">{}</td></tr>",
+                escape(stem),
+                m.kind.name(),
+                escape(m.timecode.as_deref().unwrap_or("")),
+                m.start_s,
+                if m.kind == MarkKind::LineupTone {
+                    format!("{:.1} s", m.end_s - m.start_s)
+                } else {
+                    format!("{:.1} ms", (m.end_s - m.start_s) * 1000.0)
+                },
+                m.frequency_hz,
+                m.level_dbfs
+                    .map(|l| format!("{l:.1} dBFS"))
+                    .unwrap_or_else(|| "—".to_string()),
+            );
+        }
+    }
+    s.push_str("</tbody></table>");
+    s
 }
 
 fn draw_loudness(report: &Report, row: &mut Row) {
@@ -415,6 +491,10 @@ fn legend() -> String {
         (COLOR_SOURCE, "Source-music candidate (on DX/FX)"),
         (COLOR_FX, "Effects activity"),
         (COLOR_FX_EVENT, "Loud effect"),
+        (
+            COLOR_LEADER,
+            "Leader: sync pop (flag) / line-up tone (span), on its stem's lane",
+        ),
     ];
     let mut s = String::from(r#"<div class="legend">"#);
     for (c, name) in items {
@@ -606,6 +686,10 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
     html.push_str(&scene_table(report, opts));
     html.push_str("<h2>Music cue sheet</h2>");
     html.push_str(&cue_table(report, opts));
+    if report.leader.values().any(|m| !m.is_empty()) {
+        html.push_str("<h2>Leader</h2>");
+        html.push_str(&leader_table(report));
+    }
     if !report.warnings.is_empty() {
         html.push_str("<h2>Warnings</h2><ul class=\"warn\">");
         for w in &report.warnings {
@@ -666,6 +750,39 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn leader_marks_are_drawn_on_their_rows_and_listed_only_when_present() {
+        let mut r = synthetic_report(1800.0, 10, 12, 4);
+        let plain = render(&r, &ReportOptions::default());
+        assert!(!plain.contains("leader-table") && !plain.contains("class=\"leader"));
+        let pop = |start_s: f64| crate::detect::leader::LeaderMark {
+            kind: MarkKind::HeadPop,
+            start_s,
+            end_s: start_s + 0.0417,
+            timecode: None,
+            frequency_hz: 1000.0,
+            level_dbfs: Some(-20.0),
+        };
+        // A head pop on the first row and a tail pop on the last of three ten-minute rows.
+        r.leader.insert(
+            "music".into(),
+            vec![
+                pop(8.0),
+                crate::detect::leader::LeaderMark {
+                    kind: MarkKind::TailPop,
+                    ..pop(1795.0)
+                },
+            ],
+        );
+        let html = render(&r, &ReportOptions::default());
+        let rows: Vec<&str> = html.split("<svg").skip(1).collect();
+        assert_eq!(rows.len(), 3);
+        let pops = |row: &str| row.matches("class=\"leader pop\"").count();
+        assert_eq!([pops(rows[0]), pops(rows[1]), pops(rows[2])], [1, 0, 1]);
+        assert!(rows[2].contains("tail pop on music at"));
+        assert_eq!(html.matches("<td>music</td>").count(), 2);
     }
 
     #[test]
