@@ -134,6 +134,14 @@ fn leader_is_reported_and_is_not_programme() {
         assert!((pop.level_dbfs.unwrap() + 20.0).abs() < 0.2, "{pop:?}");
     }
     assert!(with.warnings.is_empty(), "{:?}", with.warnings);
+    // What `stemscope analyze` prints: one line on the leader.
+    let printed = stemscope::report::summary(&with);
+    let line = printed.lines().nth(1).unwrap_or_default();
+    assert!(
+        line.starts_with("  leader: line-up tone 1000 Hz -20.0 dBFS 2.0 s at ")
+            && line.ends_with("; head pop at 00:59:58:00 on dialogue, effects, music"),
+        "{printed}"
+    );
 
     // Nothing that describes programme starts before it (the detectors' 1 s windows may reach
     // half a second ahead of a sound).
@@ -170,6 +178,7 @@ fn leader_is_reported_and_is_not_programme() {
     // The stems' loudness is their programme's.
     let without = run(false);
     assert!(without.leader.is_empty());
+    assert_eq!(stemscope::report::summary(&without).lines().count(), 1);
     for (stem, a) in &with.stems {
         let b = &without.stems[stem];
         let (x, y) = (a.loudness.integrated_lufs, b.loudness.integrated_lufs);

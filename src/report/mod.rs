@@ -299,5 +299,50 @@ pub fn summary(report: &Report) -> String {
         dlg,
         report.scenes.len(),
         report.warnings.len()
-    )
+    ) + &leader_summary(report)
+        .map(|l| format!("\n  {l}"))
+        .unwrap_or_default()
+}
+
+/// One line on the leader, when there is one: each kind of mark once, from the first stem that
+/// has it, and the stems that carry it, e.g. "leader: head pop at 00:59:58:00 on dialogue, music,
+/// effects; line-up tone 1000 Hz -20.0 dBFS 4.0 s on dialogue".
+pub fn leader_summary(report: &Report) -> Option<String> {
+    use crate::detect::leader::MarkKind;
+    let mut parts = Vec::new();
+    for kind in [MarkKind::LineupTone, MarkKind::HeadPop, MarkKind::TailPop] {
+        let found: Vec<(&str, &crate::detect::leader::LeaderMark)> = report
+            .leader
+            .iter()
+            .filter_map(|(stem, ms)| {
+                ms.iter()
+                    .find(|m| m.kind == kind)
+                    .map(|m| (stem.as_str(), m))
+            })
+            .collect();
+        let Some(&(_, m)) = found.first() else {
+            continue;
+        };
+        let stems = found.iter().map(|f| f.0).collect::<Vec<_>>().join(", ");
+        let at = m
+            .timecode
+            .clone()
+            .unwrap_or_else(|| format!("{:.3} s", m.start_s));
+        parts.push(if kind == MarkKind::LineupTone {
+            format!(
+                "{} {:.0} Hz{} {:.1} s at {} on {}",
+                kind.name(),
+                m.frequency_hz,
+                m.level_dbfs
+                    .map(|l| format!(" {l:.1} dBFS"))
+                    .unwrap_or_default(),
+                m.end_s - m.start_s,
+                at,
+                stems
+            )
+        } else {
+            format!("{} at {} on {}", kind.name(), at, stems)
+        });
+    }
+    (!parts.is_empty()).then(|| format!("leader: {}", parts.join("; ")))
 }
