@@ -5,6 +5,7 @@ use super::*;
 use crate::decode::ChannelRole;
 use crate::features::{FeatureExtractor, FeatureTrack};
 use crate::loudness::LoudnessMeter;
+use crate::rng::Rng;
 
 const SR: f64 = 16_000.0;
 /// One frame of video at 24 fps.
@@ -71,15 +72,14 @@ fn add_sine(x: &mut [f32], start_s: f64, len_s: f64, hz: f64, dbfs: f64) {
 /// with some vibrato), both at about `dbfs`.
 fn add_programme(x: &mut [f32], start_s: f64, end_s: f64, dbfs: f64, seed: u32) {
     let a = 10f64.powf(dbfs / 20.0);
-    let mut r = seed;
+    let mut rng = Rng::new(seed as u64);
     let (first, last) = (
         (start_s * SR) as usize,
         ((end_s * SR) as usize).min(x.len()),
     );
     let mut phase = 0.0f64;
     for (i, v) in x[first..last].iter_mut().enumerate() {
-        r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        let noise = ((r >> 8) as f64 / (1u32 << 24) as f64 - 0.5) * 2.0;
+        let noise = rng.noise() as f64;
         let t = i as f64 / SR;
         phase += std::f64::consts::TAU * 180.0 * (1.0 + 0.02 * (6.0 * t).sin()) / SR;
         let tone: f64 = (1..=12).map(|k| (k as f64 * phase).sin() / k as f64).sum();
@@ -101,6 +101,11 @@ fn reel(pop_s: f64, tone: bool, dbfs: f64, hz: f64) -> Vec<f32> {
 
 fn marks(l: &Leader, stem: StemKind) -> Vec<LeaderMark> {
     l.marks.get(&stem).cloned().unwrap_or_default()
+}
+
+/// The kinds of [`marks`], in time order.
+fn kinds(l: &Leader, stem: StemKind) -> Vec<MarkKind> {
+    marks(l, stem).iter().map(|m| m.kind).collect()
 }
 
 #[test]
@@ -165,10 +170,7 @@ fn a_tail_pop_after_the_last_programme_is_a_tail_pop() {
     x.extend(silence(3.0));
     add_sine(&mut x, 13.0, FRAME_24, 1000.0, -20.0);
     let l = detect(&[Stem::of(StemKind::Dialogue, &x)]);
-    let kinds: Vec<MarkKind> = marks(&l, StemKind::Dialogue)
-        .iter()
-        .map(|m| m.kind)
-        .collect();
+    let kinds = kinds(&l, StemKind::Dialogue);
     assert_eq!(kinds, [MarkKind::HeadPop, MarkKind::TailPop]);
 }
 
@@ -266,16 +268,12 @@ fn a_stem_without_a_leader_has_no_marks_and_loses_nothing() {
 fn a_leader_over_a_far_noise_floor_is_still_found() {
     // Hiss 60 dB under the pop all through the reel: quiet around the marks, and not programme.
     let mut x = reel(4.0, true, -20.0, 1000.0);
-    let mut r = 11u32;
+    let mut rng = Rng::new(11);
     for v in x.iter_mut() {
-        r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        *v += ((r >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * 1e-4;
+        *v += rng.noise() * 1e-4;
     }
     let l = detect(&[Stem::of(StemKind::Dialogue, &x)]);
-    let kinds: Vec<MarkKind> = marks(&l, StemKind::Dialogue)
-        .iter()
-        .map(|m| m.kind)
-        .collect();
+    let kinds = kinds(&l, StemKind::Dialogue);
     assert_eq!(kinds, [MarkKind::LineupTone, MarkKind::HeadPop]);
 }
 
@@ -332,10 +330,9 @@ fn a_silent_stem_is_not_blamed_for_a_missing_pop_but_a_missing_tail_pop_is_warne
     let mut mx = reel(4.0, false, -20.0, 1000.0);
     mx.extend(silence(3.0));
     let mut fx = silence(15.0);
-    let mut r = 17u32;
+    let mut rng = Rng::new(17);
     for v in fx.iter_mut() {
-        r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        *v += ((r >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * 3e-5;
+        *v += rng.noise() * 3e-5;
     }
     let mut l = detect(&[
         Stem::of(StemKind::Dialogue, &dx),
