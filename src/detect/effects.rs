@@ -375,21 +375,17 @@ mod tests {
     use super::*;
     use crate::decode::ChannelRole;
     use crate::loudness::LoudnessMeter;
-
-    /// Pseudo-random noise at `db` dBFS RMS-ish.
-    struct Noise(u64);
-    impl Noise {
-        fn next(&mut self) -> f32 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as f32 / (1u64 << 31) as f32) - 1.0
-        }
-    }
+    use crate::rng::Rng;
 
     fn db(x: f64) -> f32 {
         10f64.powf(x / 20.0) as f32
+    }
+
+    /// The loudness trace of mono samples at `rate`, as the pipeline meters a stem.
+    fn trace_of(x: &[f32], rate: u32) -> LoudnessTrace {
+        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate, false).unwrap();
+        m.push(x).unwrap();
+        m.finish()
     }
 
     /// A bed at `bed_db` with bursts `(start_s, dur_s, level_db)`, and digital silence in `gaps`.
@@ -400,25 +396,23 @@ mod tests {
         gaps: &[(f64, f64)],
     ) -> LoudnessTrace {
         let rate = 16_000u32;
-        let mut noise = Noise(9);
+        let mut noise = Rng::new(9);
         let x: Vec<f32> = (0..(seconds * rate as f64) as usize)
             .map(|i| {
                 let t = i as f64 / rate as f64;
                 if gaps.iter().any(|&(a, b)| (a..b).contains(&t)) {
                     return 0.0;
                 }
-                let mut v = db(bed_db) * noise.next();
+                let mut v = db(bed_db) * noise.noise();
                 for &(s, d, l) in bursts {
                     if (s..s + d).contains(&t) {
-                        v += db(l) * noise.next();
+                        v += db(l) * noise.noise();
                     }
                 }
                 v
             })
             .collect();
-        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate, false).unwrap();
-        m.push(&x).unwrap();
-        m.finish()
+        trace_of(&x, rate)
     }
 
     #[test]
@@ -573,20 +567,18 @@ mod tests {
 
     #[test]
     fn a_peaky_sound_that_adds_little_loudness_is_an_event_by_its_peaks() {
-        // Clicks near full scale every 100 ms for 1 s over a -30 dBFS bed: their energy stays
-        // under the bed's, their peaks are 29 dB above its peaks.
+        // Clicks near full scale every 100 ms for 1 s over a bed of noise peaking at -36 dBFS:
+        // they raise the loudness only a few LU above the bed, their peaks are 35 dB above its
+        // peaks.
         let rate = 16_000usize;
-        let mut noise = Noise(3);
+        let mut noise = Rng::new(3);
         let x: Vec<f32> = (0..rate * 40)
             .map(|i| {
                 let click = (20 * rate..21 * rate).contains(&i) && i % (rate / 10) == 0;
-                db(-30.0) * noise.next() + if click { 0.9 } else { 0.0 }
+                db(-36.0) * noise.noise() + if click { 0.9 } else { 0.0 }
             })
             .collect();
-        let mut m = LoudnessMeter::new(&[ChannelRole::Mono], rate as u32, false).unwrap();
-        m.push(&x).unwrap();
-        let t = m.finish();
-        let fx = detect(&FeatureTrack::default(), &t);
+        let fx = detect(&FeatureTrack::default(), &trace_of(&x, rate as u32));
         assert_eq!(fx.events.len(), 1, "{:?}", fx.events);
         let e = &fx.events[0];
         assert!(
