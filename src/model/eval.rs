@@ -98,6 +98,12 @@ pub struct CueResult {
     pub predicted: CueKind,
     pub vocal_s: f64,
     pub duration_s: f64,
+    /// Cross-validation fold the cue was held out in (a rule fitted on the other folds may be
+    /// scored on it).
+    pub fold: usize,
+    /// The model's voice probability per texture window of the cue, for studying cue rules that
+    /// read more than the smoothed segments.
+    pub probability: Vec<f32>,
 }
 
 /// What an evaluation measured.
@@ -112,8 +118,10 @@ pub struct EvalReport {
 
 impl EvalReport {
     /// Every evaluated cue as a tab-separated table with a header line (name, construction,
-    /// level_db, truth, predicted, vocal_s, duration_s), for studying the song/score rule outside
-    /// stemscope: the summary lists only the wrong cues.
+    /// level_db, truth, predicted, vocal_s, duration_s, fold, window_p), for studying the song/score
+    /// rule outside stemscope: the summary lists only the wrong cues. `window_p` is the held-out
+    /// voice probability of every texture window, comma-separated, so that a rule can be fitted on
+    /// four folds' cues and scored on the fifth's.
     pub fn write_cues_tsv(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
         let kind = |k: CueKind| match k {
             CueKind::Song => "song",
@@ -121,19 +129,22 @@ impl EvalReport {
         };
         writeln!(
             w,
-            "name\tconstruction\tlevel_db\ttruth\tpredicted\tvocal_s\tduration_s"
+            "name\tconstruction\tlevel_db\ttruth\tpredicted\tvocal_s\tduration_s\tfold\twindow_p"
         )?;
         for c in &self.cues {
+            let p: Vec<String> = c.probability.iter().map(|p| format!("{p:.3}")).collect();
             writeln!(
                 w,
-                "{}\t{}\t{:.2}\t{}\t{}\t{:.3}\t{:.3}",
+                "{}\t{}\t{:.2}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}",
                 c.name,
                 c.construction,
                 c.level_db,
                 kind(c.truth),
                 kind(c.predicted),
                 c.vocal_s,
-                c.duration_s
+                c.duration_s,
+                c.fold,
+                p.join(",")
             )?;
         }
         Ok(())
@@ -270,6 +281,8 @@ pub fn evaluate_into(
                     predicted: c.kind,
                     vocal_s: c.vocal_s,
                     duration_s: ex.duration_s,
+                    fold: ex.fold,
+                    probability: act.probability.clone(),
                 });
             }
         }
@@ -320,6 +333,8 @@ mod tests {
             predicted,
             vocal_s,
             duration_s: 30.0,
+            fold: 2,
+            probability: vec![0.25, 0.9],
         }
     }
 
@@ -340,7 +355,7 @@ mod tests {
         assert!(lines[0].starts_with("name\tconstruction"));
         assert_eq!(
             lines[2],
-            "b.ogg@0\tnatural\t-20.00\tscore\tsong\t4.000\t30.000"
+            "b.ogg@0\tnatural\t-20.00\tscore\tsong\t4.000\t30.000\t2\t0.250,0.900"
         );
     }
 

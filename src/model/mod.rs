@@ -112,14 +112,37 @@ pub struct CueRule {
     pub min_vocal_ratio: f64,
     /// ... unless it holds at least this many seconds of vocals (a long instrumental intro).
     pub sure_vocal_s: f64,
+    /// What counts as "seconds of vocals" for the three figures above. Above 0: only the texture
+    /// windows whose voice probability is at least this, each counting one window hop, so that
+    /// stretches of middling probability (which the smoothing joins into segments) weigh less than
+    /// the confident windows of a sung phrase. 0: the smoothed vocal segments, the rule before
+    /// session 15; a model file without the field (written before it existed) means 0, so it
+    /// keeps the rule it was measured with.
+    #[serde(default)]
+    pub window_p: f64,
 }
 
 impl Default for CueRule {
+    /// The rule measured best on the grouped cross-validation cue table (models/README.md,
+    /// "Session 15"): 2 s of windows at p >= 0.7, over 15% of the cue or 15 s.
     fn default() -> Self {
+        CueRule {
+            min_vocal_s: 2.0,
+            min_vocal_ratio: 0.15,
+            sure_vocal_s: 15.0,
+            window_p: 0.7,
+        }
+    }
+}
+
+impl CueRule {
+    /// The rule of session 10-14 model files: 4 s of smoothed voice over 20% of the cue or 15 s.
+    pub fn smoothed_segments() -> Self {
         CueRule {
             min_vocal_s: 4.0,
             min_vocal_ratio: 0.2,
             sure_vocal_s: 15.0,
+            window_p: 0.0,
         }
     }
 }
@@ -747,6 +770,17 @@ mod tests {
 
     fn window(start_s: f64, values: Vec<f32>) -> TextureWindow {
         TextureWindow { start_s, values }
+    }
+
+    #[test]
+    fn a_cue_rule_without_window_p_keeps_the_smoothed_segment_rule() {
+        // What a model file written before `window_p` existed holds.
+        let old: CueRule = serde_json::from_str(
+            r#"{"min_vocal_s": 4.0, "min_vocal_ratio": 0.2, "sure_vocal_s": 15.0}"#,
+        )
+        .unwrap();
+        assert_eq!(old, CueRule::smoothed_segments());
+        assert!(CueRule::default().window_p > 0.0);
     }
 
     #[test]
