@@ -246,6 +246,19 @@ impl BlockReader {
         out.clear();
         let take = self.carry.len().min(want);
         out.extend(self.carry.drain(..take));
+        if out.is_empty() && want > 0 && !self.done {
+            // The usual case: the source fills `out` itself (at most `frames` frames), saving a
+            // copy of every sample through `scratch`; what exceeds the block is carried over.
+            let n = self.source.read(out, frames)?;
+            if n == 0 {
+                self.done = true;
+            }
+            out.truncate(n * ch);
+            if out.len() > want {
+                self.carry.extend_from_slice(&out[want..]);
+                out.truncate(want);
+            }
+        }
         while out.len() < want && !self.done {
             let n = self.source.read(&mut self.scratch, frames)?;
             if n == 0 {
