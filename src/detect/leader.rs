@@ -42,7 +42,11 @@
 //! hold only the mark and quiet, so cutting them removes no programme. Loudness leaves the marks
 //! out itself ([`Leader::loudness_exclusion`]): its gating blocks can simply skip them. The
 //! detectors' internal use of the whole stem's level (e.g. the effects floor) still includes the
-//! leader (its effect there is not measured), and the first scene still starts at 0 s.
+//! leader (its effect there is not measured).
+//!
+//! Scenes are cut from [`Leader::programme`]: the title from the end of the head marks' guards to
+//! the start of the tail marks' (never past the first or last programme sound), so the first scene
+//! starts at programme and the last ends before the tail pop, and no scene's figures hold a mark.
 
 use std::collections::BTreeMap;
 
@@ -283,24 +287,42 @@ pub struct Leader {
     loudest_programme_db: BTreeMap<StemKind, f32>,
     /// Per mark, the level of its loudest frame, dB (frame RMS), in the order of `marks`.
     mark_levels_db: BTreeMap<StemKind, Vec<f32>>,
+    /// Where the head leader ends and the tail leader starts (see [`Leader::programme`]).
+    head_end_s: Option<f64>,
+    tail_start_s: Option<f64>,
+}
+
+/// A mark's place in the leader, as decided by rule 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Head,
+    Tail,
+}
+
+/// What [`Leader::detect`] remembers of one head or tail mark to place programme's edges.
+struct Placed<'a> {
+    end: End,
+    burst: &'a Burst,
+    guard: Span,
 }
 
 impl Leader {
     /// Finds the leader marks of every stem (see the module docs for the rule).
     pub fn detect(stems: &[StemInput<'_>]) -> Leader {
         let bursts: Vec<Vec<Burst>> = stems.iter().map(bursts).collect();
-        // Programme, as seen from a burst: any frame on any stem, not itself part of a burst, above
-        // that burst's quiet threshold (so a far floor under a loud pop is not programme).
+        let sounds = Sounds {
+            stems,
+            bursts: &bursts,
+        };
         let programme = |thr: f32, t_s: f64, before: bool| {
-            stems.iter().zip(&bursts).any(|(s, bs)| {
-                let k = ((t_s / s.frame_hop_s).max(0.0) as usize).min(s.frames.len());
-                let range = if before { 0..k } else { k..s.frames.len() };
-                range.into_iter().any(|i| {
-                    s.frames[i].rms_db > thr && !bs.iter().any(|b| (b.first..=b.last).contains(&i))
-                })
-            })
+            if before {
+                sounds.last_before(thr, t_s).is_some()
+            } else {
+                sounds.first_after(thr, t_s).is_some()
+            }
         };
         let mut leader = Leader::default();
+        let mut placed: Vec<Placed<'_>> = Vec::new();
         for (s, bs) in stems.iter().zip(&bursts) {
             let outside = |i: &usize| !bs.iter().any(|b| (b.first..=b.last).contains(i));
             let loudest = (0..s.frames.len())
@@ -339,13 +361,34 @@ impl Leader {
                     .entry(s.kind)
                     .or_default()
                     .push(b.level_db);
-                leader.guards.entry(s.kind).or_default().push(Span::new(
+                let guard = Span::new(
                     (b.start_s - GUARD_S).max(b.quiet_from_s),
                     (b.end_s + GUARD_S).min(b.quiet_to_s),
-                ));
+                );
+                leader.guards.entry(s.kind).or_default().push(guard);
+                let end = if head { End::Head } else { End::Tail };
+                placed.push(Placed {
+                    end,
+                    burst: b,
+                    guard,
+                });
             }
         }
+        (leader.head_end_s, leader.tail_start_s) = programme_edges(&sounds, &placed);
         leader
+    }
+
+    /// The title's programme within `[0, duration_s]`: from the end of the head marks' guards
+    /// (or the first programme sound after the head marks, on any stem, when that comes sooner)
+    /// to the start of the tail marks' guards (or the end of the last programme sound before
+    /// them, when that is later). The whole title when it has no leader. Scenes are cut from it.
+    pub fn programme(&self, duration_s: f64) -> Span {
+        let start = self.head_end_s.unwrap_or(0.0).clamp(0.0, duration_s);
+        let end = self
+            .tail_start_s
+            .unwrap_or(duration_s)
+            .clamp(start, duration_s);
+        Span::new(start, end)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -509,6 +552,86 @@ impl Leader {
         }
         out
     }
+}
+
+/// The stems' frames seen from a burst: programme is any frame on any stem, not itself part of a
+/// burst, above that burst's quiet threshold (so a far floor under a loud pop is not programme).
+struct Sounds<'a> {
+    stems: &'a [StemInput<'a>],
+    bursts: &'a [Vec<Burst>],
+}
+
+impl Sounds<'_> {
+    /// Start of the first programme frame at or after `t_s`, on any stem.
+    fn first_after(&self, thr: f32, t_s: f64) -> Option<f64> {
+        self.stems
+            .iter()
+            .zip(self.bursts)
+            .filter_map(|(s, bs)| {
+                let k = frame_at(s, t_s);
+                (k..s.frames.len())
+                    .find(|&i| is_programme(s, bs, thr, i))
+                    .map(|i| i as f64 * s.frame_hop_s)
+            })
+            .reduce(f64::min)
+    }
+
+    /// End of the last programme frame before `t_s`, on any stem.
+    fn last_before(&self, thr: f32, t_s: f64) -> Option<f64> {
+        self.stems
+            .iter()
+            .zip(self.bursts)
+            .filter_map(|(s, bs)| {
+                let k = frame_at(s, t_s);
+                (0..k)
+                    .rev()
+                    .find(|&i| is_programme(s, bs, thr, i))
+                    .map(|i| (i + 1) as f64 * s.frame_hop_s)
+            })
+            .reduce(f64::max)
+    }
+}
+
+/// The index of the frame of `s` that starts at `t_s` (clamped to the stem).
+fn frame_at(s: &StemInput<'_>, t_s: f64) -> usize {
+    ((t_s / s.frame_hop_s).max(0.0) as usize).min(s.frames.len())
+}
+
+/// Whether frame `i` of `s` is programme as seen from a burst of quiet threshold `thr`.
+fn is_programme(s: &StemInput<'_>, bursts: &[Burst], thr: f32, i: usize) -> bool {
+    s.frames[i].rms_db > thr && !bursts.iter().any(|b| (b.first..=b.last).contains(&i))
+}
+
+/// Where the head leader ends and the tail leader starts (see [`Leader::programme`]). Programme
+/// is looked for above the quietest mark's threshold, so that no programme is cut off.
+fn programme_edges(sounds: &Sounds<'_>, placed: &[Placed<'_>]) -> (Option<f64>, Option<f64>) {
+    let of = |end: End| placed.iter().filter(move |p| p.end == end);
+    let thr = |end: End| {
+        of(end)
+            .map(|p| p.burst.level_db - QUIET_BELOW_DB)
+            .fold(f32::INFINITY, f32::min)
+    };
+    let head_end = of(End::Head)
+        .map(|p| p.guard.end_s)
+        .reduce(f64::max)
+        .map(|guard_end| {
+            let marks_end = of(End::Head).map(|p| p.burst.end_s).fold(0.0, f64::max);
+            sounds
+                .first_after(thr(End::Head), marks_end)
+                .map_or(guard_end, |t| guard_end.min(t.max(marks_end)))
+        });
+    let tail_start = of(End::Tail)
+        .map(|p| p.guard.start_s)
+        .reduce(f64::min)
+        .map(|guard_start| {
+            let marks_start = of(End::Tail)
+                .map(|p| p.burst.start_s)
+                .fold(f64::INFINITY, f64::min);
+            sounds
+                .last_before(thr(End::Tail), marks_start)
+                .map_or(guard_start, |t| guard_start.max(t.min(marks_start)))
+        });
+    (head_end, tail_start)
 }
 
 /// "a", "a and b", "a, b and c".

@@ -348,3 +348,25 @@ fn a_silent_stem_is_not_blamed_for_a_missing_pop_but_a_missing_tail_pop_is_warne
         w[0]
     );
 }
+
+#[test]
+fn programme_runs_from_the_first_sound_after_the_head_pop_to_the_last_before_the_tail_pop() {
+    // Pop at 4 s, programme 6-11 s, tail pop at 13 s: the guards (2.5 s) would reach 6.54 s and
+    // 10.5 s, but programme sounds from 6 s to 11 s (give or take the frames' 64 ms window).
+    let mut x = reel(4.0, true, -20.0, 1000.0);
+    x.extend(silence(3.0));
+    add_sine(&mut x, 13.0, FRAME_24, 1000.0, -20.0);
+    let l = detect(&[Stem::of(StemKind::Dialogue, &x)]);
+    let p = l.programme(15.0);
+    assert!((5.9..=6.0).contains(&p.start_s), "{p:?}");
+    assert!((11.0..=11.1).contains(&p.end_s), "{p:?}");
+    // A tail pop 30 s after programme: the last scene ends where the tail guard begins.
+    let mut y = reel(4.0, false, -20.0, 1000.0);
+    y.extend(silence(30.0));
+    add_sine(&mut y, 40.0, FRAME_24, 1000.0, -20.0);
+    let p = detect(&[Stem::of(StemKind::Dialogue, &y)]).programme(42.0);
+    assert!((40.0 - GUARD_S - p.end_s).abs() < 0.01, "{p:?}");
+    // Without a leader, programme is the whole title.
+    let none = detect(&[Stem::of(StemKind::Dialogue, &programme_only(3))]);
+    assert_eq!(none.programme(12.0), Span::new(0.0, 12.0));
+}
