@@ -541,6 +541,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         opts.scenes.fps,
     ));
     report.warnings.extend(leader.missing_pop_warnings());
+    report.warnings.extend(leader.missing_tone_warnings());
     report.leader = leader
         .marks
         .into_iter()

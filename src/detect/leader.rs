@@ -492,65 +492,118 @@ impl Leader {
     /// (silent, or a far floor) is not blamed: it has no programme to be out of sync.
     /// Uses the marks' timecodes when [`label`](Self::label) has run.
     pub fn missing_pop_warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for kind in [MarkKind::HeadPop, MarkKind::TailPop] {
-            // (stem, mark, its frame level) of the first such pop on each stem that has one.
-            let carriers: Vec<(StemKind, &LeaderMark, f32)> = self
-                .marks
+        [MarkKind::HeadPop, MarkKind::TailPop]
+            .into_iter()
+            .filter_map(|kind| self.missing(kind))
+            .map(|m| {
+                format!(
+                    "{}: check that the {} {} printed with the leader (or {} from another version)",
+                    m.headline(),
+                    m.lacking_names(),
+                    m.stems_were(),
+                    if m.lacking.len() == 1 { "is" } else { "are" },
+                )
+            })
+            .collect()
+    }
+
+    /// Warnings for line-up tone found on some stems but not on others that have programme (the
+    /// same rule as [`missing_pop_warnings`](Self::missing_pop_warnings)): the tone is what a
+    /// stem's level and its channels are checked against when it is delivered.
+    pub fn missing_tone_warnings(&self) -> Vec<String> {
+        self.missing(MarkKind::LineupTone)
+            .map(|m| {
+                let its = if m.lacking.len() == 1 { "its" } else { "their" };
+                format!(
+                    "{}: check that the {} {} printed with the line-up tone (the reference {its} \
+                     level is checked against), or whether {its} tone is distorted, drifting or \
+                     mixed with other sound (tone is found as a steady sine of 400 Hz - 3 kHz with \
+                     half a second of quiet around it)",
+                    m.headline(),
+                    m.lacking_names(),
+                    m.stems_were(),
+                )
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The stems that carry a mark of `kind` and those that have programme but lack it; `None`
+    /// when none carries it or none lacks it.
+    fn missing(&self, kind: MarkKind) -> Option<Missing<'_>> {
+        // (stem, mark, its frame level) of the first such mark on each stem that has one.
+        let carriers: Vec<(StemKind, &LeaderMark, f32)> = self
+            .marks
+            .iter()
+            .filter_map(|(k, ms)| {
+                let i = ms.iter().position(|m| m.kind == kind)?;
+                let level = self.mark_levels_db.get(k)?.get(i).copied()?;
+                Some((*k, &ms[i], level))
+            })
+            .collect();
+        let &(_, first, _) = carriers.first()?;
+        let loudest = carriers
+            .iter()
+            .map(|c| c.2)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let lacking: Vec<StemKind> = self
+            .loudest_programme_db
+            .iter()
+            .filter(|(k, level)| {
+                !carriers.iter().any(|c| c.0 == **k) && **level > loudest - QUIET_BELOW_DB
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        (!lacking.is_empty()).then(|| Missing {
+            kind,
+            first,
+            carriers: carriers.iter().map(|c| c.0).collect(),
+            lacking,
+        })
+    }
+}
+
+/// A mark some stems carry and others, with programme, lack.
+struct Missing<'a> {
+    kind: MarkKind,
+    /// The first carrier's mark (its time is the one reported).
+    first: &'a LeaderMark,
+    carriers: Vec<StemKind>,
+    lacking: Vec<StemKind>,
+}
+
+impl Missing<'_> {
+    /// "head pop on dialogue and music at 00:59:58:00 but not on effects".
+    fn headline(&self) -> String {
+        let at = self
+            .first
+            .timecode
+            .clone()
+            .unwrap_or_else(|| format!("{:.3} s", self.first.start_s));
+        format!(
+            "{} on {} at {} but not on {}",
+            self.kind.name(),
+            join_and(&self.carriers.iter().map(|k| k.name()).collect::<Vec<_>>()),
+            at,
+            self.lacking
                 .iter()
-                .filter_map(|(k, ms)| {
-                    let i = ms.iter().position(|m| m.kind == kind)?;
-                    let level = self.mark_levels_db.get(k)?.get(i).copied()?;
-                    Some((*k, &ms[i], level))
-                })
-                .collect();
-            let Some(&(_, first, _)) = carriers.first() else {
-                continue;
-            };
-            let loudest_pop = carriers
-                .iter()
-                .map(|c| c.2)
-                .fold(f32::NEG_INFINITY, f32::max);
-            let lacking: Vec<StemKind> = self
-                .loudest_programme_db
-                .iter()
-                .filter(|(k, level)| {
-                    !carriers.iter().any(|c| c.0 == **k) && **level > loudest_pop - QUIET_BELOW_DB
-                })
-                .map(|(k, _)| *k)
-                .collect();
-            if lacking.is_empty() {
-                continue;
-            }
-            let names = |ks: &mut dyn Iterator<Item = StemKind>| {
-                join_and(&ks.map(StemKind::name).collect::<Vec<_>>())
-            };
-            let at = first
-                .timecode
-                .clone()
-                .unwrap_or_else(|| format!("{:.3} s", first.start_s));
-            let lacking_names = names(&mut lacking.iter().copied());
-            out.push(format!(
-                "{} on {} at {} but not on {}: check that the {} {} printed with the leader \
-                 (or {} from another version)",
-                kind.name(),
-                names(&mut carriers.iter().map(|c| c.0)),
-                at,
-                lacking
-                    .iter()
-                    .map(|k| k.name())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                lacking_names,
-                if lacking.len() == 1 {
-                    "stem was"
-                } else {
-                    "stems were"
-                },
-                if lacking.len() == 1 { "is" } else { "are" },
-            ));
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        )
+    }
+
+    /// "effects", "music and effects".
+    fn lacking_names(&self) -> String {
+        join_and(&self.lacking.iter().map(|k| k.name()).collect::<Vec<_>>())
+    }
+
+    fn stems_were(&self) -> &'static str {
+        if self.lacking.len() == 1 {
+            "stem was"
+        } else {
+            "stems were"
         }
-        out
     }
 }
 

@@ -370,3 +370,34 @@ fn programme_runs_from_the_first_sound_after_the_head_pop_to_the_last_before_the
     let none = detect(&[Stem::of(StemKind::Dialogue, &programme_only(3))]);
     assert_eq!(none.programme(12.0), Span::new(0.0, 12.0));
 }
+
+#[test]
+fn a_stem_with_programme_but_without_the_lineup_tone_of_the_others_is_warned() {
+    let l = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Music, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, false, -20.0, 1000.0)),
+    ]);
+    assert_eq!(l.missing_pop_warnings(), Vec::<String>::new());
+    let w = l.missing_tone_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "line-up tone on dialogue and music at 1.000 s but not on effects: check that the \
+             effects stem was printed with the line-up tone"
+        ),
+        "{}",
+        w[0]
+    );
+    // Tone on every stem, or on none: nothing to warn.
+    let every = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, true, -26.0, 1000.0)),
+    ]);
+    assert_eq!(every.missing_tone_warnings(), Vec::<String>::new());
+    let none = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, false, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, false, -20.0, 1000.0)),
+    ]);
+    assert_eq!(none.missing_tone_warnings(), Vec::<String>::new());
+}
