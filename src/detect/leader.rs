@@ -8,7 +8,9 @@
 //! pass kept of each stem, after that pass. What the frame summaries keep cannot tell one sine from
 //! a sum of harmonics (flatness and peakiness are near 0 and 1 for both), nor time a one-frame pop
 //! better than a 64 ms window allows, so the streaming pass also feeds a [`ToneProbe`] per stem
-//! (the feature extractor's frame observer plus the analysis samples, 16 bytes per 10 ms kept):
+//! (the feature extractor's frame observer plus the analysis samples). It keeps only what a tone
+//! burst can need ([`ToneTrack`]): the frames that are one sine, and the hop peaks within 16 hops
+//! of them (nothing for a stretch without a sine, where it kept 16 bytes per 10 ms):
 //! - per 10 ms frame, the share of the frame's mel power in its strongest band and the two next to
 //!   it (about 1 for one sine, well under 0.9 for speech, music or noise) and that peak's frequency;
 //! - per 160-sample hop of the 16 kHz analysis signal, the sample peak and the first and last
@@ -94,16 +96,58 @@ const MIN_PIECE_S: f64 = 0.25;
 /// Samples per hop of the peak record: the feature hop.
 const HOP: usize = 160;
 
-/// What the streaming pass keeps for leader detection, per stem.
+/// What the streaming pass keeps for leader detection, per stem: only what a tone burst can need
+/// (rule 1 needs pure frames, and a burst's edges and level read the hop peaks within the window's
+/// spill of them), so that it grows with the stem's pure-sine content, not with its length.
 #[derive(Debug, Clone, Default)]
 pub struct ToneTrack {
-    /// Per feature frame (10 ms).
-    pub frames: Vec<ToneFrame>,
-    /// Per [`HOP`] samples of the analysis signal, from its first sample.
-    pub hops: Vec<HopPeak>,
+    /// The frames that are one sine in the leader's range ([`PURE_SHARE`], [`MIN_HZ`] -
+    /// [`MAX_HZ`]), by frame index, in order; every other frame is not.
+    pure: Vec<(usize, ToneFrame)>,
+    /// The hop peaks within [`KEEP_HOPS`] of a pure frame, as runs of consecutive hops.
+    hops: Vec<HopRun>,
+    /// Frames and hops seen.
+    n_frames: usize,
+    n_hops: usize,
     /// Analysis sample rate.
     pub sample_rate: u32,
 }
+
+impl ToneTrack {
+    /// The run of consecutive pure frames (all before frame `n`) starting at the first pure frame
+    /// at or after frame `from`.
+    fn pure_run(&self, from: usize, n: usize) -> Option<&[(usize, ToneFrame)]> {
+        let a = self.pure.partition_point(|(i, _)| *i < from);
+        let first = self.pure.get(a).filter(|(i, _)| *i < n)?.0;
+        let len = self.pure[a..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, (i, _))| *i == first + k && *i < n)
+            .count();
+        Some(&self.pure[a..a + len])
+    }
+
+    /// Hop peaks `a..b` (`b` clamped to the hops seen), when they were kept.
+    fn hops(&self, a: usize, b: usize) -> Option<&[HopPeak]> {
+        let b = b.min(self.n_hops);
+        if a >= b {
+            return None;
+        }
+        let run = &self.hops[self.hops.partition_point(|r| r.first <= a).checked_sub(1)?];
+        run.peaks.get(a - run.first..b - run.first)
+    }
+}
+
+/// Consecutive hop peaks from hop `first`.
+#[derive(Debug, Clone, Default)]
+struct HopRun {
+    first: usize,
+    peaks: Vec<HopPeak>,
+}
+
+/// Hops kept each side of a pure frame: a burst reaches at most the window's spill (8 frames,
+/// see [`bursts`]) past its pure frames, and its edges read half a window (3.2 hops) further.
+const KEEP_HOPS: usize = 16;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ToneFrame {
@@ -111,6 +155,14 @@ pub struct ToneFrame {
     pub share: f32,
     /// Frequency of that peak, Hz (triangle-weighted centre of the three bands).
     pub hz: f32,
+}
+
+impl ToneFrame {
+    /// Whether the frame is one sine in the leader's range (rule 1). Digital silence spreads its
+    /// floor over every band (share 3/64): never pure.
+    fn is_pure(&self) -> bool {
+        self.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&self.hz)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -128,6 +180,9 @@ pub struct ToneProbe {
     /// Centre frequency and Slaney normalisation of each mel band.
     bands: Vec<(f32, f32)>,
     track: ToneTrack,
+    /// Hop peaks not yet known to be near a pure frame or not (the frames around them have not
+    /// all been seen), from hop `track.n_hops - recent.len()`.
+    recent: std::collections::VecDeque<HopPeak>,
     /// Samples of the current, unfinished hop.
     pending: Vec<f32>,
 }
@@ -146,6 +201,7 @@ impl ToneProbe {
                 sample_rate: config.sample_rate,
                 ..Default::default()
             },
+            recent: Default::default(),
             pending: Vec::with_capacity(HOP),
         }
     }
@@ -171,10 +227,16 @@ impl ToneProbe {
             resp += r;
             weighted += r * centre;
         }
-        self.track.frames.push(ToneFrame {
+        let frame = ToneFrame {
             share: if total > 0.0 { sum / total } else { 0.0 },
             hz: if resp > 0.0 { weighted / resp } else { 0.0 },
-        });
+        };
+        let index = self.track.n_frames;
+        if frame.is_pure() {
+            self.track.pure.push((index, frame));
+        }
+        self.track.n_frames += 1;
+        self.settle(false);
     }
 
     /// Analysis-rate samples (in order, the same stream the extractor reads).
@@ -199,20 +261,49 @@ impl ToneProbe {
         let above = |x: &f32| x.is_finite() && x.abs() >= half && peak > 0.0;
         let first = self.pending.iter().position(above).unwrap_or(0);
         let last = self.pending.iter().rposition(above).unwrap_or(0);
-        self.track.hops.push(HopPeak {
+        self.recent.push_back(HopPeak {
             peak,
             first: first.min(255) as u8,
             last: last.min(255) as u8,
         });
+        self.track.n_hops += 1;
         self.pending.clear();
+        self.settle(false);
+    }
+
+    /// Keeps or drops the oldest recent hops once every frame within [`KEEP_HOPS`] of them has
+    /// been seen (all of them at the end of the stream).
+    fn settle(&mut self, end: bool) {
+        let track = &mut self.track;
+        while !self.recent.is_empty() {
+            let j = track.n_hops - self.recent.len();
+            if !end && j + KEEP_HOPS >= track.n_frames {
+                break;
+            }
+            let Some(peak) = self.recent.pop_front() else {
+                break;
+            };
+            let a = track.pure.partition_point(|(i, _)| *i + KEEP_HOPS < j);
+            let near = track.pure.get(a).is_some_and(|(i, _)| *i <= j + KEEP_HOPS);
+            if !near {
+                continue;
+            }
+            match track.hops.last_mut() {
+                Some(run) if run.first + run.peaks.len() == j => run.peaks.push(peak),
+                _ => track.hops.push(HopRun {
+                    first: j,
+                    peaks: vec![peak],
+                }),
+            }
+        }
     }
 
     pub fn finish(mut self) -> ToneTrack {
         if !self.pending.is_empty() {
             self.close_hop();
         }
-        // Kept for the whole analysis: no doubling slack.
-        self.track.frames.shrink_to_fit();
+        self.settle(true);
+        self.track.pure.shrink_to_fit();
         self.track.hops.shrink_to_fit();
         self.track
     }
@@ -711,8 +802,8 @@ fn sample_peak(t: &LoudnessTrace, start_s: f64, end_s: f64) -> Option<f32> {
 fn steady_level(tone: &ToneTrack, b: &Burst) -> bool {
     let sr = f64::from(tone.sample_rate.max(1));
     let a = ((b.start_s + 0.05) * sr / HOP as f64).ceil() as usize;
-    let e = (((b.end_s - 0.05) * sr / HOP as f64).floor() as usize).min(tone.hops.len());
-    let Some(hops) = tone.hops.get(a..e).filter(|h| !h.is_empty()) else {
+    let e = ((b.end_s - 0.05) * sr / HOP as f64).floor() as usize;
+    let Some(hops) = tone.hops(a, e).filter(|h| !h.is_empty()) else {
         return false;
     };
     let mut db: Vec<f32> = hops
@@ -728,31 +819,17 @@ fn steady_level(tone: &ToneTrack, b: &Burst) -> bool {
 /// The isolated, steady tone bursts of one stem (rules 1 and 2 of the module docs).
 fn bursts(s: &StemInput<'_>) -> Vec<Burst> {
     let frames = s.frames;
-    let n = frames.len().min(s.tone.frames.len());
+    let n = frames.len().min(s.tone.n_frames);
     let hop = s.frame_hop_s;
-    let pure = |i: usize| {
-        let t = s.tone.frames[i];
-        // Digital silence spreads its floor over every band (share 3/64): never pure.
-        t.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&t.hz)
-    };
     let quiet_frames = (QUIET_AROUND_S / hop).ceil() as usize;
     // The window's spill: frames whose window only partly covers a burst are not pure.
     let spill = (0.064 / hop).ceil() as usize + 1;
     let mut out = Vec::new();
     let mut i = 0;
-    while i < n {
-        if !pure(i) {
-            i += 1;
-            continue;
-        }
-        let run_first = i;
-        while i < n && pure(i) {
-            i += 1;
-        }
-        let run_last = i - 1;
-        let mut hz: Vec<f32> = (run_first..=run_last)
-            .map(|k| s.tone.frames[k].hz)
-            .collect();
+    while let Some(run) = s.tone.pure_run(i, n) {
+        let (run_first, run_last) = (run[0].0, run[run.len() - 1].0);
+        i = run_last + 1;
+        let mut hz: Vec<f32> = run.iter().map(|(_, f)| f.hz).collect();
         hz.sort_by(f32::total_cmp);
         let median_hz = hz[hz.len() / 2];
         if hz
@@ -813,8 +890,8 @@ fn edges(tone: &ToneTrack, from_s: f64, to_s: f64) -> Option<(f64, f64)> {
     let sr = f64::from(tone.sample_rate.max(1));
     let half_window = 0.032 * sr;
     let a = ((from_s * sr - half_window) / HOP as f64).floor().max(0.0) as usize;
-    let b = (((to_s * sr + half_window) / HOP as f64).ceil() as usize).min(tone.hops.len());
-    let hops = tone.hops.get(a..b)?;
+    let b = ((to_s * sr + half_window) / HOP as f64).ceil() as usize;
+    let hops = tone.hops(a, b)?;
     let peak = hops.iter().map(|h| h.peak).fold(0.0f32, f32::max);
     if peak <= 0.0 {
         return None;

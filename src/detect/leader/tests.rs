@@ -401,3 +401,16 @@ fn a_stem_with_programme_but_without_the_lineup_tone_of_the_others_is_warned() {
     ]);
     assert_eq!(none.missing_tone_warnings(), Vec::<String>::new());
 }
+
+#[test]
+fn the_probe_keeps_hop_peaks_only_around_sine_frames() {
+    // Programme without a sine keeps nothing; a pop and a 2 s tone keep their own frames and hops
+    // and 16 hops either side, not the 12 s of the stem.
+    let none = Stem::of(StemKind::Dialogue, &programme_only(3)).tone;
+    assert!(none.hops.is_empty() && none.pure.is_empty(), "{none:?}");
+    assert_eq!(none.n_hops, 12 * 100);
+    let leader = Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)).tone;
+    let kept: usize = leader.hops.iter().map(|r| r.peaks.len()).sum();
+    assert_eq!(leader.hops.len(), 2, "one run per burst");
+    assert!(kept <= 200 + 5 + 4 * KEEP_HOPS + 20, "{kept} hops kept");
+}
