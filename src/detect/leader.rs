@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::discover::StemKind;
-use crate::features::mel::{hz_to_mel, mel_to_hz};
+use crate::features::mel::mel_edges_hz;
 use crate::features::{FeatureConfig, FrameSummary, FrameView};
 use crate::loudness::LoudnessTrace;
 use crate::timeline::Span;
@@ -189,11 +189,11 @@ pub struct ToneProbe {
 
 impl ToneProbe {
     pub fn new(config: &FeatureConfig) -> Self {
-        let (lo, hi) = (hz_to_mel(config.fmin as f64), hz_to_mel(config.fmax as f64));
-        let n = config.n_mels;
-        let edge = |i: usize| mel_to_hz(lo + (hi - lo) * i as f64 / (n + 1) as f64);
-        let bands = (0..n)
-            .map(|m| (edge(m + 1) as f32, (2.0 / (edge(m + 2) - edge(m))) as f32))
+        // The feature extractor's bands (`MelFilterbank`): centre and Slaney weight of each.
+        let edges = mel_edges_hz(config.n_mels, config.fmin as f64, config.fmax as f64);
+        let bands = edges
+            .windows(3)
+            .map(|e| (e[1] as f32, (2.0 / (e[2] - e[0])) as f32))
             .collect();
         ToneProbe {
             bands,
