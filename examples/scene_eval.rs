@@ -24,7 +24,8 @@ struct Reel {
     truth: Vec<f64>,
     title: TitleAnalysis,
     dialogue: Vec<Span>,
-    duration_s: f64,
+    /// The reel without its leader, as the report's scenes cover it.
+    programme: Span,
 }
 
 fn load(dir: &Path) -> Result<Reel> {
@@ -55,7 +56,10 @@ fn load(dir: &Path) -> Result<Reel> {
             .unwrap_or_default(),
         truth,
         dialogue: report.dialogue,
-        duration_s: report.duration_s,
+        programme: Span::new(
+            report.scenes.first().map_or(0.0, |s| s.start_s),
+            report.scenes.last().map_or(report.duration_s, |s| s.end_s),
+        ),
         title,
     })
 }
@@ -133,7 +137,7 @@ fn main() -> Result<()> {
                 input(StemKind::Effects),
                 input(StemKind::Dialogue),
                 &reel.dialogue,
-                reel.duration_s,
+                reel.programme,
                 &config,
             )
             .iter()

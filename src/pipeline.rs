@@ -526,12 +526,22 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             elapsed_s: 0.0,
         },
     };
-    crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes);
+    let programme = crate::timeline::scene_analysis::Programme {
+        span: leader.programme(duration_s),
+        leave_out: title
+            .stems
+            .keys()
+            .map(|&k| (k, leader.loudness_exclusion(Some(k))))
+            .filter(|(_, out)| !out.is_empty())
+            .collect(),
+    };
+    crate::timeline::scene_analysis::fill_report(&mut report, title, &opts.scenes, programme);
     leader.label(&crate::timeline::timecode::Clock::new(
         report.start_timecode.as_ref().map_or(0.0, |t| t.seconds),
         opts.scenes.fps,
     ));
     report.warnings.extend(leader.missing_pop_warnings());
+    report.warnings.extend(leader.missing_tone_warnings());
     report.leader = leader
         .marks
         .into_iter()

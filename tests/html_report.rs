@@ -98,6 +98,15 @@ fn browser_dom_of_a_two_hour_report_lists_every_cue_and_scene() {
     let table = &dom[dom.find(r#"id="leader-table""#).expect("leader table")..];
     assert_eq!(table.matches("<td>head pop</td>").count(), 3);
     assert!(table.contains("<td>line-up tone</td><td>00:00:01:00</td>"));
+    // The loudness curves lift the pen over the marks: dialogue's 1 s values from 2 to 7 s (tone)
+    // and 11 to 13 s (pop) hold a mark in their 3 s window, so its first row's curve is drawn in
+    // three pieces (a curve without a gap is one).
+    let first_row = dom.split("<svg").nth(1).unwrap();
+    let title = first_row
+        .find("<title>dialogue short-term loudness")
+        .unwrap();
+    let d = &first_row[first_row[..title].rfind(" d=\"").unwrap()..title];
+    assert_eq!(d.matches('M').count(), 3, "{d}");
     // Ten-minute rows for a two-hour reel.
     assert_eq!(dom.matches("<svg").count(), 12);
 }

@@ -174,6 +174,14 @@ fn leader_is_reported_and_is_not_programme() {
     );
     // ... while programme is still found.
     assert!(!with.dialogue.is_empty() && !with.cues.is_empty());
+    // Scenes cover programme only: the first starts at FFOA (the frames' 64 ms window may see
+    // programme a little early), so no scene's figures hold a mark.
+    let first = &with.scenes[0];
+    assert!(
+        (FFOA_S - 0.1..=FFOA_S).contains(&first.start_s),
+        "first scene starts at {}",
+        first.start_s
+    );
 
     // The stems' loudness is their programme's.
     let without = run(false);

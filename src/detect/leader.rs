@@ -8,7 +8,9 @@
 //! pass kept of each stem, after that pass. What the frame summaries keep cannot tell one sine from
 //! a sum of harmonics (flatness and peakiness are near 0 and 1 for both), nor time a one-frame pop
 //! better than a 64 ms window allows, so the streaming pass also feeds a [`ToneProbe`] per stem
-//! (the feature extractor's frame observer plus the analysis samples, 16 bytes per 10 ms kept):
+//! (the feature extractor's frame observer plus the analysis samples). It keeps only what a tone
+//! burst can need ([`ToneTrack`]): the frames that are one sine, and the hop peaks within 16 hops
+//! of them (nothing for a stretch without a sine, where it kept 16 bytes per 10 ms):
 //! - per 10 ms frame, the share of the frame's mel power in its strongest band and the two next to
 //!   it (about 1 for one sine, well under 0.9 for speech, music or noise) and that peak's frequency;
 //! - per 160-sample hop of the 16 kHz analysis signal, the sample peak and the first and last
@@ -42,14 +44,18 @@
 //! hold only the mark and quiet, so cutting them removes no programme. Loudness leaves the marks
 //! out itself ([`Leader::loudness_exclusion`]): its gating blocks can simply skip them. The
 //! detectors' internal use of the whole stem's level (e.g. the effects floor) still includes the
-//! leader (its effect there is not measured), and the first scene still starts at 0 s.
+//! leader (its effect there is not measured).
+//!
+//! Scenes are cut from [`Leader::programme`]: the title from the end of the head marks' guards to
+//! the start of the tail marks' (never past the first or last programme sound), so the first scene
+//! starts at programme and the last ends before the tail pop, and no scene's figures hold a mark.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::discover::StemKind;
-use crate::features::mel::{hz_to_mel, mel_to_hz};
+use crate::features::mel::mel_edges_hz;
 use crate::features::{FeatureConfig, FrameSummary, FrameView};
 use crate::loudness::LoudnessTrace;
 use crate::timeline::Span;
@@ -90,16 +96,58 @@ const MIN_PIECE_S: f64 = 0.25;
 /// Samples per hop of the peak record: the feature hop.
 const HOP: usize = 160;
 
-/// What the streaming pass keeps for leader detection, per stem.
+/// What the streaming pass keeps for leader detection, per stem: only what a tone burst can need
+/// (rule 1 needs pure frames, and a burst's edges and level read the hop peaks within the window's
+/// spill of them), so that it grows with the stem's pure-sine content, not with its length.
 #[derive(Debug, Clone, Default)]
 pub struct ToneTrack {
-    /// Per feature frame (10 ms).
-    pub frames: Vec<ToneFrame>,
-    /// Per [`HOP`] samples of the analysis signal, from its first sample.
-    pub hops: Vec<HopPeak>,
+    /// The frames that are one sine in the leader's range ([`PURE_SHARE`], [`MIN_HZ`] -
+    /// [`MAX_HZ`]), by frame index, in order; every other frame is not.
+    pure: Vec<(usize, ToneFrame)>,
+    /// The hop peaks within [`KEEP_HOPS`] of a pure frame, as runs of consecutive hops.
+    hops: Vec<HopRun>,
+    /// Frames and hops seen.
+    n_frames: usize,
+    n_hops: usize,
     /// Analysis sample rate.
     pub sample_rate: u32,
 }
+
+impl ToneTrack {
+    /// The run of consecutive pure frames (all before frame `n`) starting at the first pure frame
+    /// at or after frame `from`.
+    fn pure_run(&self, from: usize, n: usize) -> Option<&[(usize, ToneFrame)]> {
+        let a = self.pure.partition_point(|(i, _)| *i < from);
+        let first = self.pure.get(a).filter(|(i, _)| *i < n)?.0;
+        let len = self.pure[a..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, (i, _))| *i == first + k && *i < n)
+            .count();
+        Some(&self.pure[a..a + len])
+    }
+
+    /// Hop peaks `a..b` (`b` clamped to the hops seen), when they were kept.
+    fn hops(&self, a: usize, b: usize) -> Option<&[HopPeak]> {
+        let b = b.min(self.n_hops);
+        if a >= b {
+            return None;
+        }
+        let run = &self.hops[self.hops.partition_point(|r| r.first <= a).checked_sub(1)?];
+        run.peaks.get(a - run.first..b - run.first)
+    }
+}
+
+/// Consecutive hop peaks from hop `first`.
+#[derive(Debug, Clone, Default)]
+struct HopRun {
+    first: usize,
+    peaks: Vec<HopPeak>,
+}
+
+/// Hops kept each side of a pure frame: a burst reaches at most the window's spill (8 frames,
+/// see [`bursts`]) past its pure frames, and its edges read half a window (3.2 hops) further.
+const KEEP_HOPS: usize = 16;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ToneFrame {
@@ -107,6 +155,14 @@ pub struct ToneFrame {
     pub share: f32,
     /// Frequency of that peak, Hz (triangle-weighted centre of the three bands).
     pub hz: f32,
+}
+
+impl ToneFrame {
+    /// Whether the frame is one sine in the leader's range (rule 1). Digital silence spreads its
+    /// floor over every band (share 3/64): never pure.
+    fn is_pure(&self) -> bool {
+        self.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&self.hz)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -124,17 +180,20 @@ pub struct ToneProbe {
     /// Centre frequency and Slaney normalisation of each mel band.
     bands: Vec<(f32, f32)>,
     track: ToneTrack,
+    /// Hop peaks not yet known to be near a pure frame or not (the frames around them have not
+    /// all been seen), from hop `track.n_hops - recent.len()`.
+    recent: std::collections::VecDeque<HopPeak>,
     /// Samples of the current, unfinished hop.
     pending: Vec<f32>,
 }
 
 impl ToneProbe {
     pub fn new(config: &FeatureConfig) -> Self {
-        let (lo, hi) = (hz_to_mel(config.fmin as f64), hz_to_mel(config.fmax as f64));
-        let n = config.n_mels;
-        let edge = |i: usize| mel_to_hz(lo + (hi - lo) * i as f64 / (n + 1) as f64);
-        let bands = (0..n)
-            .map(|m| (edge(m + 1) as f32, (2.0 / (edge(m + 2) - edge(m))) as f32))
+        // The feature extractor's bands (`MelFilterbank`): centre and Slaney weight of each.
+        let edges = mel_edges_hz(config.n_mels, config.fmin as f64, config.fmax as f64);
+        let bands = edges
+            .windows(3)
+            .map(|e| (e[1] as f32, (2.0 / (e[2] - e[0])) as f32))
             .collect();
         ToneProbe {
             bands,
@@ -142,6 +201,7 @@ impl ToneProbe {
                 sample_rate: config.sample_rate,
                 ..Default::default()
             },
+            recent: Default::default(),
             pending: Vec::with_capacity(HOP),
         }
     }
@@ -167,10 +227,16 @@ impl ToneProbe {
             resp += r;
             weighted += r * centre;
         }
-        self.track.frames.push(ToneFrame {
+        let frame = ToneFrame {
             share: if total > 0.0 { sum / total } else { 0.0 },
             hz: if resp > 0.0 { weighted / resp } else { 0.0 },
-        });
+        };
+        let index = self.track.n_frames;
+        if frame.is_pure() {
+            self.track.pure.push((index, frame));
+        }
+        self.track.n_frames += 1;
+        self.settle(false);
     }
 
     /// Analysis-rate samples (in order, the same stream the extractor reads).
@@ -195,20 +261,49 @@ impl ToneProbe {
         let above = |x: &f32| x.is_finite() && x.abs() >= half && peak > 0.0;
         let first = self.pending.iter().position(above).unwrap_or(0);
         let last = self.pending.iter().rposition(above).unwrap_or(0);
-        self.track.hops.push(HopPeak {
+        self.recent.push_back(HopPeak {
             peak,
             first: first.min(255) as u8,
             last: last.min(255) as u8,
         });
+        self.track.n_hops += 1;
         self.pending.clear();
+        self.settle(false);
+    }
+
+    /// Keeps or drops the oldest recent hops once every frame within [`KEEP_HOPS`] of them has
+    /// been seen (all of them at the end of the stream).
+    fn settle(&mut self, end: bool) {
+        let track = &mut self.track;
+        while !self.recent.is_empty() {
+            let j = track.n_hops - self.recent.len();
+            if !end && j + KEEP_HOPS >= track.n_frames {
+                break;
+            }
+            let Some(peak) = self.recent.pop_front() else {
+                break;
+            };
+            let a = track.pure.partition_point(|(i, _)| *i + KEEP_HOPS < j);
+            let near = track.pure.get(a).is_some_and(|(i, _)| *i <= j + KEEP_HOPS);
+            if !near {
+                continue;
+            }
+            match track.hops.last_mut() {
+                Some(run) if run.first + run.peaks.len() == j => run.peaks.push(peak),
+                _ => track.hops.push(HopRun {
+                    first: j,
+                    peaks: vec![peak],
+                }),
+            }
+        }
     }
 
     pub fn finish(mut self) -> ToneTrack {
         if !self.pending.is_empty() {
             self.close_hop();
         }
-        // Kept for the whole analysis: no doubling slack.
-        self.track.frames.shrink_to_fit();
+        self.settle(true);
+        self.track.pure.shrink_to_fit();
         self.track.hops.shrink_to_fit();
         self.track
     }
@@ -283,24 +378,42 @@ pub struct Leader {
     loudest_programme_db: BTreeMap<StemKind, f32>,
     /// Per mark, the level of its loudest frame, dB (frame RMS), in the order of `marks`.
     mark_levels_db: BTreeMap<StemKind, Vec<f32>>,
+    /// Where the head leader ends and the tail leader starts (see [`Leader::programme`]).
+    head_end_s: Option<f64>,
+    tail_start_s: Option<f64>,
+}
+
+/// A mark's place in the leader, as decided by rule 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Head,
+    Tail,
+}
+
+/// What [`Leader::detect`] remembers of one head or tail mark to place programme's edges.
+struct Placed<'a> {
+    end: End,
+    burst: &'a Burst,
+    guard: Span,
 }
 
 impl Leader {
     /// Finds the leader marks of every stem (see the module docs for the rule).
     pub fn detect(stems: &[StemInput<'_>]) -> Leader {
         let bursts: Vec<Vec<Burst>> = stems.iter().map(bursts).collect();
-        // Programme, as seen from a burst: any frame on any stem, not itself part of a burst, above
-        // that burst's quiet threshold (so a far floor under a loud pop is not programme).
+        let sounds = Sounds {
+            stems,
+            bursts: &bursts,
+        };
         let programme = |thr: f32, t_s: f64, before: bool| {
-            stems.iter().zip(&bursts).any(|(s, bs)| {
-                let k = ((t_s / s.frame_hop_s).max(0.0) as usize).min(s.frames.len());
-                let range = if before { 0..k } else { k..s.frames.len() };
-                range.into_iter().any(|i| {
-                    s.frames[i].rms_db > thr && !bs.iter().any(|b| (b.first..=b.last).contains(&i))
-                })
-            })
+            if before {
+                sounds.last_before(thr, t_s).is_some()
+            } else {
+                sounds.first_after(thr, t_s).is_some()
+            }
         };
         let mut leader = Leader::default();
+        let mut placed: Vec<Placed<'_>> = Vec::new();
         for (s, bs) in stems.iter().zip(&bursts) {
             let outside = |i: &usize| !bs.iter().any(|b| (b.first..=b.last).contains(i));
             let loudest = (0..s.frames.len())
@@ -339,13 +452,34 @@ impl Leader {
                     .entry(s.kind)
                     .or_default()
                     .push(b.level_db);
-                leader.guards.entry(s.kind).or_default().push(Span::new(
+                let guard = Span::new(
                     (b.start_s - GUARD_S).max(b.quiet_from_s),
                     (b.end_s + GUARD_S).min(b.quiet_to_s),
-                ));
+                );
+                leader.guards.entry(s.kind).or_default().push(guard);
+                let end = if head { End::Head } else { End::Tail };
+                placed.push(Placed {
+                    end,
+                    burst: b,
+                    guard,
+                });
             }
         }
+        (leader.head_end_s, leader.tail_start_s) = programme_edges(&sounds, &placed);
         leader
+    }
+
+    /// The title's programme within `[0, duration_s]`: from the end of the head marks' guards
+    /// (or the first programme sound after the head marks, on any stem, when that comes sooner)
+    /// to the start of the tail marks' guards (or the end of the last programme sound before
+    /// them, when that is later). The whole title when it has no leader. Scenes are cut from it.
+    pub fn programme(&self, duration_s: f64) -> Span {
+        let start = self.head_end_s.unwrap_or(0.0).clamp(0.0, duration_s);
+        let end = self
+            .tail_start_s
+            .unwrap_or(duration_s)
+            .clamp(start, duration_s);
+        Span::new(start, end)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -449,66 +583,199 @@ impl Leader {
     /// (silent, or a far floor) is not blamed: it has no programme to be out of sync.
     /// Uses the marks' timecodes when [`label`](Self::label) has run.
     pub fn missing_pop_warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for kind in [MarkKind::HeadPop, MarkKind::TailPop] {
-            // (stem, mark, its frame level) of the first such pop on each stem that has one.
-            let carriers: Vec<(StemKind, &LeaderMark, f32)> = self
-                .marks
-                .iter()
-                .filter_map(|(k, ms)| {
-                    let i = ms.iter().position(|m| m.kind == kind)?;
-                    let level = self.mark_levels_db.get(k)?.get(i).copied()?;
-                    Some((*k, &ms[i], level))
-                })
-                .collect();
-            let Some(&(_, first, _)) = carriers.first() else {
-                continue;
-            };
-            let loudest_pop = carriers
-                .iter()
-                .map(|c| c.2)
-                .fold(f32::NEG_INFINITY, f32::max);
-            let lacking: Vec<StemKind> = self
-                .loudest_programme_db
-                .iter()
-                .filter(|(k, level)| {
-                    !carriers.iter().any(|c| c.0 == **k) && **level > loudest_pop - QUIET_BELOW_DB
-                })
-                .map(|(k, _)| *k)
-                .collect();
-            if lacking.is_empty() {
-                continue;
-            }
-            let names = |ks: &mut dyn Iterator<Item = StemKind>| {
-                join_and(&ks.map(StemKind::name).collect::<Vec<_>>())
-            };
-            let at = first
-                .timecode
-                .clone()
-                .unwrap_or_else(|| format!("{:.3} s", first.start_s));
-            let lacking_names = names(&mut lacking.iter().copied());
-            out.push(format!(
-                "{} on {} at {} but not on {}: check that the {} {} printed with the leader \
-                 (or {} from another version)",
-                kind.name(),
-                names(&mut carriers.iter().map(|c| c.0)),
-                at,
-                lacking
-                    .iter()
-                    .map(|k| k.name())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                lacking_names,
-                if lacking.len() == 1 {
-                    "stem was"
-                } else {
-                    "stems were"
-                },
-                if lacking.len() == 1 { "is" } else { "are" },
-            ));
-        }
-        out
+        [MarkKind::HeadPop, MarkKind::TailPop]
+            .into_iter()
+            .filter_map(|kind| self.missing(kind))
+            .map(|m| {
+                format!(
+                    "{}: check that the {} {} printed with the leader (or {} from another version)",
+                    m.headline(),
+                    m.lacking_names(),
+                    m.stems_were(),
+                    if m.lacking.len() == 1 { "is" } else { "are" },
+                )
+            })
+            .collect()
     }
+
+    /// Warnings for line-up tone found on some stems but not on others that have programme (the
+    /// same rule as [`missing_pop_warnings`](Self::missing_pop_warnings)): the tone is what a
+    /// stem's level and its channels are checked against when it is delivered.
+    pub fn missing_tone_warnings(&self) -> Vec<String> {
+        self.missing(MarkKind::LineupTone)
+            .map(|m| {
+                let its = if m.lacking.len() == 1 { "its" } else { "their" };
+                format!(
+                    "{}: check that the {} {} printed with the line-up tone (the reference {its} \
+                     level is checked against), or whether {its} tone is distorted, drifting or \
+                     mixed with other sound (tone is found as a steady sine of 400 Hz - 3 kHz with \
+                     half a second of quiet around it)",
+                    m.headline(),
+                    m.lacking_names(),
+                    m.stems_were(),
+                )
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The stems that carry a mark of `kind` and those that have programme but lack it; `None`
+    /// when none carries it or none lacks it.
+    fn missing(&self, kind: MarkKind) -> Option<Missing<'_>> {
+        // (stem, mark, its frame level) of the first such mark on each stem that has one.
+        let carriers: Vec<(StemKind, &LeaderMark, f32)> = self
+            .marks
+            .iter()
+            .filter_map(|(k, ms)| {
+                let i = ms.iter().position(|m| m.kind == kind)?;
+                let level = self.mark_levels_db.get(k)?.get(i).copied()?;
+                Some((*k, &ms[i], level))
+            })
+            .collect();
+        let &(_, first, _) = carriers.first()?;
+        let loudest = carriers
+            .iter()
+            .map(|c| c.2)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let lacking: Vec<StemKind> = self
+            .loudest_programme_db
+            .iter()
+            .filter(|(k, level)| {
+                !carriers.iter().any(|c| c.0 == **k) && **level > loudest - QUIET_BELOW_DB
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        (!lacking.is_empty()).then(|| Missing {
+            kind,
+            first,
+            carriers: carriers.iter().map(|c| c.0).collect(),
+            lacking,
+        })
+    }
+}
+
+/// A mark some stems carry and others, with programme, lack.
+struct Missing<'a> {
+    kind: MarkKind,
+    /// The first carrier's mark (its time is the one reported).
+    first: &'a LeaderMark,
+    carriers: Vec<StemKind>,
+    lacking: Vec<StemKind>,
+}
+
+impl Missing<'_> {
+    /// "head pop on dialogue and music at 00:59:58:00 but not on effects".
+    fn headline(&self) -> String {
+        let at = self
+            .first
+            .timecode
+            .clone()
+            .unwrap_or_else(|| format!("{:.3} s", self.first.start_s));
+        format!(
+            "{} on {} at {} but not on {}",
+            self.kind.name(),
+            join_and(&self.carriers.iter().map(|k| k.name()).collect::<Vec<_>>()),
+            at,
+            self.lacking
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        )
+    }
+
+    /// "effects", "music and effects".
+    fn lacking_names(&self) -> String {
+        join_and(&self.lacking.iter().map(|k| k.name()).collect::<Vec<_>>())
+    }
+
+    fn stems_were(&self) -> &'static str {
+        if self.lacking.len() == 1 {
+            "stem was"
+        } else {
+            "stems were"
+        }
+    }
+}
+
+/// The stems' frames seen from a burst: programme is any frame on any stem, not itself part of a
+/// burst, above that burst's quiet threshold (so a far floor under a loud pop is not programme).
+struct Sounds<'a> {
+    stems: &'a [StemInput<'a>],
+    bursts: &'a [Vec<Burst>],
+}
+
+impl Sounds<'_> {
+    /// Start of the first programme frame at or after `t_s`, on any stem.
+    fn first_after(&self, thr: f32, t_s: f64) -> Option<f64> {
+        self.stems
+            .iter()
+            .zip(self.bursts)
+            .filter_map(|(s, bs)| {
+                let k = frame_at(s, t_s);
+                (k..s.frames.len())
+                    .find(|&i| is_programme(s, bs, thr, i))
+                    .map(|i| i as f64 * s.frame_hop_s)
+            })
+            .reduce(f64::min)
+    }
+
+    /// End of the last programme frame before `t_s`, on any stem.
+    fn last_before(&self, thr: f32, t_s: f64) -> Option<f64> {
+        self.stems
+            .iter()
+            .zip(self.bursts)
+            .filter_map(|(s, bs)| {
+                let k = frame_at(s, t_s);
+                (0..k)
+                    .rev()
+                    .find(|&i| is_programme(s, bs, thr, i))
+                    .map(|i| (i + 1) as f64 * s.frame_hop_s)
+            })
+            .reduce(f64::max)
+    }
+}
+
+/// The index of the frame of `s` that starts at `t_s` (clamped to the stem).
+fn frame_at(s: &StemInput<'_>, t_s: f64) -> usize {
+    ((t_s / s.frame_hop_s).max(0.0) as usize).min(s.frames.len())
+}
+
+/// Whether frame `i` of `s` is programme as seen from a burst of quiet threshold `thr`.
+fn is_programme(s: &StemInput<'_>, bursts: &[Burst], thr: f32, i: usize) -> bool {
+    s.frames[i].rms_db > thr && !bursts.iter().any(|b| (b.first..=b.last).contains(&i))
+}
+
+/// Where the head leader ends and the tail leader starts (see [`Leader::programme`]). Programme
+/// is looked for above the quietest mark's threshold, so that no programme is cut off.
+fn programme_edges(sounds: &Sounds<'_>, placed: &[Placed<'_>]) -> (Option<f64>, Option<f64>) {
+    let of = |end: End| placed.iter().filter(move |p| p.end == end);
+    let thr = |end: End| {
+        of(end)
+            .map(|p| p.burst.level_db - QUIET_BELOW_DB)
+            .fold(f32::INFINITY, f32::min)
+    };
+    let head_end = of(End::Head)
+        .map(|p| p.guard.end_s)
+        .reduce(f64::max)
+        .map(|guard_end| {
+            let marks_end = of(End::Head).map(|p| p.burst.end_s).fold(0.0, f64::max);
+            sounds
+                .first_after(thr(End::Head), marks_end)
+                .map_or(guard_end, |t| guard_end.min(t.max(marks_end)))
+        });
+    let tail_start = of(End::Tail)
+        .map(|p| p.guard.start_s)
+        .reduce(f64::min)
+        .map(|guard_start| {
+            let marks_start = of(End::Tail)
+                .map(|p| p.burst.start_s)
+                .fold(f64::INFINITY, f64::min);
+            sounds
+                .last_before(thr(End::Tail), marks_start)
+                .map_or(guard_start, |t| guard_start.max(t.min(marks_start)))
+        });
+    (head_end, tail_start)
 }
 
 /// "a", "a and b", "a, b and c".
@@ -535,8 +802,8 @@ fn sample_peak(t: &LoudnessTrace, start_s: f64, end_s: f64) -> Option<f32> {
 fn steady_level(tone: &ToneTrack, b: &Burst) -> bool {
     let sr = f64::from(tone.sample_rate.max(1));
     let a = ((b.start_s + 0.05) * sr / HOP as f64).ceil() as usize;
-    let e = (((b.end_s - 0.05) * sr / HOP as f64).floor() as usize).min(tone.hops.len());
-    let Some(hops) = tone.hops.get(a..e).filter(|h| !h.is_empty()) else {
+    let e = ((b.end_s - 0.05) * sr / HOP as f64).floor() as usize;
+    let Some(hops) = tone.hops(a, e).filter(|h| !h.is_empty()) else {
         return false;
     };
     let mut db: Vec<f32> = hops
@@ -552,31 +819,17 @@ fn steady_level(tone: &ToneTrack, b: &Burst) -> bool {
 /// The isolated, steady tone bursts of one stem (rules 1 and 2 of the module docs).
 fn bursts(s: &StemInput<'_>) -> Vec<Burst> {
     let frames = s.frames;
-    let n = frames.len().min(s.tone.frames.len());
+    let n = frames.len().min(s.tone.n_frames);
     let hop = s.frame_hop_s;
-    let pure = |i: usize| {
-        let t = s.tone.frames[i];
-        // Digital silence spreads its floor over every band (share 3/64): never pure.
-        t.share >= PURE_SHARE && (MIN_HZ..=MAX_HZ).contains(&t.hz)
-    };
     let quiet_frames = (QUIET_AROUND_S / hop).ceil() as usize;
     // The window's spill: frames whose window only partly covers a burst are not pure.
     let spill = (0.064 / hop).ceil() as usize + 1;
     let mut out = Vec::new();
     let mut i = 0;
-    while i < n {
-        if !pure(i) {
-            i += 1;
-            continue;
-        }
-        let run_first = i;
-        while i < n && pure(i) {
-            i += 1;
-        }
-        let run_last = i - 1;
-        let mut hz: Vec<f32> = (run_first..=run_last)
-            .map(|k| s.tone.frames[k].hz)
-            .collect();
+    while let Some(run) = s.tone.pure_run(i, n) {
+        let (run_first, run_last) = (run[0].0, run[run.len() - 1].0);
+        i = run_last + 1;
+        let mut hz: Vec<f32> = run.iter().map(|(_, f)| f.hz).collect();
         hz.sort_by(f32::total_cmp);
         let median_hz = hz[hz.len() / 2];
         if hz
@@ -637,8 +890,8 @@ fn edges(tone: &ToneTrack, from_s: f64, to_s: f64) -> Option<(f64, f64)> {
     let sr = f64::from(tone.sample_rate.max(1));
     let half_window = 0.032 * sr;
     let a = ((from_s * sr - half_window) / HOP as f64).floor().max(0.0) as usize;
-    let b = (((to_s * sr + half_window) / HOP as f64).ceil() as usize).min(tone.hops.len());
-    let hops = tone.hops.get(a..b)?;
+    let b = ((to_s * sr + half_window) / HOP as f64).ceil() as usize;
+    let hops = tone.hops(a, b)?;
     let peak = hops.iter().map(|h| h.peak).fold(0.0f32, f32::max);
     if peak <= 0.0 {
         return None;

@@ -61,6 +61,16 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     }
 }
 
+/// Edges of the triangles of an `n_mels`-band filterbank from `fmin` to `fmax` on Slaney's scale,
+/// Hz (`n_mels + 2` values, librosa's `mel_frequencies(n_mels + 2, fmin, fmax)`): band m rises
+/// from edge m, peaks at edge m + 1 and falls to edge m + 2.
+pub fn mel_edges_hz(n_mels: usize, fmin: f64, fmax: f64) -> Vec<f64> {
+    let (mel_lo, mel_hi) = (hz_to_mel(fmin), hz_to_mel(fmax));
+    (0..n_mels + 2)
+        .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64))
+        .collect()
+}
+
 /// Triangular mel filters stored sparsely: each band keeps only its non-zero span of FFT bins,
 /// zero-padded to whole [`LANES`] groups (extended to the left where the spectrum ends), so that
 /// every band is one [`lanes::dot`] without a scalar tail.
@@ -76,10 +86,7 @@ impl MelFilterbank {
         let n_bins = n_fft / 2 + 1;
         let sr = sample_rate as f64;
         let fft_freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
-        let (mel_lo, mel_hi) = (hz_to_mel(fmin), hz_to_mel(fmax));
-        let mel_f: Vec<f64> = (0..n_mels + 2)
-            .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64))
-            .collect();
+        let mel_f = mel_edges_hz(n_mels, fmin, fmax);
         let mut starts = Vec::with_capacity(n_mels);
         let mut offsets = Vec::with_capacity(n_mels + 1);
         let mut weights = Vec::new();
@@ -245,6 +252,28 @@ mod tests {
         assert!((hz_to_mel(200.0) - 3.0).abs() < 1e-12);
         for hz in [0.0, 55.0, 999.0, 1000.0, 4321.0, 8000.0, 11025.0] {
             assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-6 * hz.max(1.0));
+        }
+    }
+
+    #[test]
+    fn each_band_of_the_filterbank_peaks_at_its_centre_edge() {
+        // 64 bands over 0-8 kHz on a 1024-point FFT at 16 kHz: band m's largest weight is at
+        // the bin nearest edge m + 1 (15.6 Hz bins), so the edges are the filterbank's own.
+        let edges = mel_edges_hz(64, 0.0, 8000.0);
+        assert_eq!(edges.len(), 66);
+        assert_eq!((edges[0], edges[65].round()), (0.0, 8000.0));
+        let fb = MelFilterbank::new(16_000, 1024, 64, 0.0, 8000.0);
+        for m in 0..64 {
+            let (start, w) = fb.band(m);
+            let peak = w
+                .iter()
+                .enumerate()
+                .fold((0, 0.0f32), |b, (i, &x)| if x > b.1 { (i, x) } else { b });
+            let peak_hz = (start + peak.0) as f64 * 16_000.0 / 1024.0;
+            assert!(
+                (peak_hz - edges[m + 1]).abs() <= 15.7,
+                "band {m}: {peak_hz} Hz"
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, no network) for a music
 //! supervisor: a timeline with lanes for scenes, dialogue, music cues (song / score), sung vocals,
-//! vocal clashes, source music, effects and loudness (leader marks on their stem's lane); then the
+//! vocal clashes, source music, effects and loudness (leader marks on their stem's lane; the
+//! loudness curves leave a gap over them, so that line-up tone does not read as programme); then the
 //! scene table, the cue sheet and the leader's marks.
 //!
 //! Long films stay legible by wrapping the timeline into rows of ten minutes (one row when the reel is
@@ -23,6 +24,8 @@ const RIGHT_PAD: f64 = 34.0;
 /// Loudness lane range, LUFS.
 const LOUD_TOP: f64 = -10.0;
 const LOUD_BOTTOM: f64 = -60.0;
+/// The window of a short-term loudness value, ending at its time, s (BS.1770).
+const SHORT_TERM_S: f64 = 3.0;
 
 const COLOR_DX: &str = "#2e8b57";
 const COLOR_SCORE: &str = "#3b6fd8";
@@ -406,6 +409,13 @@ fn draw_loudness(report: &Report, row: &mut Row) {
         let Some(curve) = report.loudness_curves.get(stem) else {
             continue;
         };
+        // Values whose window holds a leader mark of this stem are left out (a gap, not a level).
+        let marks = report.leader.get(stem).map_or(&[][..], Vec::as_slice);
+        let in_leader = |t: f64| {
+            marks
+                .iter()
+                .any(|m| m.start_s < t && t - SHORT_TERM_S < m.end_s)
+        };
         let mut path = String::new();
         let mut pen_down = false;
         for (i, v) in curve.short_term_lufs.iter().enumerate() {
@@ -413,10 +423,10 @@ fn draw_loudness(report: &Report, row: &mut Row) {
             if t < row.start_s || t > row.end_s() {
                 continue;
             }
-            match v {
+            match v.filter(|_| !in_leader(t)) {
                 Some(l) => {
                     let cmd = if pen_down { 'L' } else { 'M' };
-                    let _ = write!(path, "{cmd}{:.1} {:.1}", row.x(t), y(f64::from(*l)));
+                    let _ = write!(path, "{cmd}{:.1} {:.1}", row.x(t), y(f64::from(l)));
                     pen_down = true;
                 }
                 None => pen_down = false,
@@ -783,6 +793,39 @@ mod tests {
         assert_eq!([pops(rows[0]), pops(rows[1]), pops(rows[2])], [1, 0, 1]);
         assert!(rows[2].contains("tail pop on music at"));
         assert_eq!(html.matches("<td>music</td>").count(), 2);
+    }
+
+    /// The `d` of `stem`'s loudness curve in one timeline row.
+    fn loudness_path<'a>(row: &'a str, stem: &str) -> &'a str {
+        let end = row
+            .find(&format!("<title>{stem} short-term loudness"))
+            .unwrap();
+        let start = row[..end].rfind(" d=\"").unwrap() + 4;
+        &row[start..end]
+    }
+
+    #[test]
+    fn loudness_curves_have_a_gap_over_the_leader_marks_of_their_stem() {
+        let mut r = synthetic_report(1800.0, 10, 12, 4);
+        let before = render(&r, &ReportOptions::default());
+        let row0 = before.split("<svg").nth(1).unwrap();
+        assert_eq!(loudness_path(row0, "effects").matches('M').count(), 1);
+        r.leader.insert(
+            "effects".into(),
+            vec![crate::detect::leader::LeaderMark {
+                kind: MarkKind::HeadPop,
+                start_s: 8.0,
+                end_s: 8.0417,
+                timecode: None,
+                frequency_hz: 1000.0,
+                level_dbfs: Some(-20.0),
+            }],
+        );
+        let html = render(&r, &ReportOptions::default());
+        let row0 = html.split("<svg").nth(1).unwrap();
+        // The values at 9, 10 and 11 s hold the pop in their 3 s window: the pen lifts there.
+        assert_eq!(loudness_path(row0, "effects").matches('M').count(), 2);
+        assert_eq!(loudness_path(row0, "dialogue").matches('M').count(), 1);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::scenes::{self, Boundary, SceneOptions, StemInput};
 use super::spans::{clip, dilate, intersect, subtract, total};
 use super::timecode::Clock;
 use crate::discover::StemKind;
-use crate::loudness::LoudnessTrace;
 use crate::loudness::gating::energy_to_lufs;
+use crate::loudness::{LoudnessStats, LoudnessTrace};
 use crate::pipeline::TitleAnalysis;
 use crate::report::{
     CueDucking, LoudnessCurve, Report, SceneCue, SceneOrigin, SceneReport, StartTimecode,
@@ -72,24 +72,46 @@ pub fn start_timecode(title: &TitleAnalysis, opts: &SceneOptions) -> Option<Star
     })
 }
 
-/// The loudness traces of a title by stem.
-#[derive(Debug, Clone, Copy)]
+/// What of a title is programme, as its leader says (`detect::leader`): the span its scenes
+/// are cut from, and per stem what the scenes' loudness figures leave out (its leader marks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Programme {
+    pub span: Span,
+    pub leave_out: BTreeMap<StemKind, Vec<Span>>,
+}
+
+/// The loudness traces of a title by stem, and what their figures leave out.
+#[derive(Debug, Clone)]
 pub struct Traces<'a> {
     pub by_stem: [(StemKind, Option<&'a LoudnessTrace>); 4],
+    pub leave_out: BTreeMap<StemKind, Vec<Span>>,
 }
 
 impl Default for Traces<'_> {
     fn default() -> Self {
         Traces {
             by_stem: StemKind::ALL.map(|k| (k, None)),
+            leave_out: BTreeMap::new(),
         }
     }
 }
 
 impl<'a> Traces<'a> {
-    pub fn from_title(title: &'a TitleAnalysis) -> Traces<'a> {
+    pub fn from_title(
+        title: &'a TitleAnalysis,
+        leave_out: BTreeMap<StemKind, Vec<Span>>,
+    ) -> Traces<'a> {
         Traces {
             by_stem: StemKind::ALL.map(|k| (k, title.get(k).map(|a| &a.loudness))),
+            leave_out,
+        }
+    }
+
+    /// Loudness figures of `trace` (stem `kind`) over `span`, without what it leaves out.
+    fn segment(&self, kind: StemKind, trace: &LoudnessTrace, span: Span) -> LoudnessStats {
+        match self.leave_out.get(&kind).filter(|out| !out.is_empty()) {
+            Some(out) => trace.spans(&subtract(&[span], out)),
+            None => trace.segment(span.start_s, span.end_s),
         }
     }
     fn get(&self, kind: StemKind) -> Option<&'a LoudnessTrace> {
@@ -100,9 +122,15 @@ impl<'a> Traces<'a> {
     }
 }
 
-/// Fills the report's start timecode, scenes (given or segmented, each analysed) and loudness
-/// curves. Problems with a given scene file become report warnings.
-pub fn fill_report(report: &mut Report, title: &TitleAnalysis, opts: &SceneOptions) {
+/// Fills the report's start timecode, scenes (given, or segmented inside `programme`; each
+/// analysed without the leader) and loudness curves. Problems with a given scene file become
+/// report warnings.
+pub fn fill_report(
+    report: &mut Report,
+    title: &TitleAnalysis,
+    opts: &SceneOptions,
+    programme: Programme,
+) {
     report.start_timecode = start_timecode(title, opts);
     let clock = Clock::new(
         report.start_timecode.as_ref().map_or(0.0, |t| t.seconds),
@@ -136,10 +164,10 @@ pub fn fill_report(report: &mut Report, title: &TitleAnalysis, opts: &SceneOptio
                 input(StemKind::Effects),
                 input(StemKind::Dialogue),
                 &report.dialogue,
-                report.duration_s,
+                programme.span,
                 &opts.segment,
             );
-            scenes::scenes_from_boundaries(&found, report.duration_s)
+            scenes::scenes_from_boundaries(&found, programme.span)
                 .into_iter()
                 .enumerate()
                 .map(|(i, span)| {
@@ -149,7 +177,7 @@ pub fn fill_report(report: &mut Report, title: &TitleAnalysis, opts: &SceneOptio
                 .collect()
         }
     };
-    let traces = Traces::from_title(title);
+    let traces = Traces::from_title(title, programme.leave_out);
     report.scenes = bounds
         .into_iter()
         .enumerate()
@@ -244,9 +272,7 @@ pub fn analyze_scene(report: &Report, traces: &Traces, scene: Span, clock: &Cloc
     let loudness = traces
         .by_stem
         .iter()
-        .filter_map(|(k, t)| {
-            t.map(|t| (k.name().to_string(), t.segment(scene.start_s, scene.end_s)))
-        })
+        .filter_map(|(k, t)| t.map(|t| (k.name().to_string(), traces.segment(*k, t, scene))))
         .collect::<BTreeMap<_, _>>();
 
     SceneReport {
@@ -389,6 +415,7 @@ mod tests {
                 (StemKind::Effects, None),
                 (StemKind::Printmaster, None),
             ],
+            ..Default::default()
         };
         let s = analyze_scene(
             &r,
@@ -418,6 +445,7 @@ mod tests {
                 (StemKind::Effects, None),
                 (StemKind::Printmaster, None),
             ],
+            ..Default::default()
         };
         let s = analyze_scene(
             &r,
@@ -427,6 +455,39 @@ mod tests {
         );
         assert!(s.ducking_db.unwrap().abs() < 0.3, "{:?}", s.ducking_db);
         assert_eq!(s.dialogue_to_music_lu, None);
+    }
+
+    #[test]
+    fn a_scenes_loudness_leaves_the_leader_marks_out() {
+        // Line-up tone at -20 LUFS from 1 to 5 s, programme at -30 LUFS from 12 s.
+        let fx = trace(60.0, |t| {
+            if (1.0..5.0).contains(&t) {
+                -20.0
+            } else if t >= 12.0 {
+                -30.0
+            } else {
+                -99.0
+            }
+        });
+        let mut traces = Traces {
+            by_stem: [
+                (StemKind::Dialogue, None),
+                (StemKind::Music, None),
+                (StemKind::Effects, Some(&fx)),
+                (StemKind::Printmaster, None),
+            ],
+            ..Default::default()
+        };
+        let r = empty_report(60.0);
+        let clock = Clock::new(0.0, FrameRate::Fps24);
+        let lufs = |t: &Traces| {
+            analyze_scene(&r, t, Span::new(0.0, 60.0), &clock).loudness["effects"]
+                .integrated_lufs
+                .unwrap()
+        };
+        assert!(lufs(&traces) > -29.0, "the tone lifts the whole scene");
+        traces.leave_out = BTreeMap::from([(StemKind::Effects, vec![Span::new(0.6, 5.4)])]);
+        assert!((lufs(&traces) + 30.0).abs() < 0.05, "{}", lufs(&traces));
     }
 
     #[test]

@@ -476,7 +476,10 @@ impl Sources<'_> {
     }
 }
 
-/// Finds scene boundaries (internal cuts, in seconds from the start of the reel).
+/// Finds scene boundaries (internal cuts, in seconds from the start of the reel) inside
+/// `programme`: the reel without its leader (`[0, duration]` when it has none). Boundaries keep
+/// [`SegmentConfig::min_scene_s`] from programme's edges, so that the novelty windows (W plus a
+/// cell) never reach into the leader.
 ///
 /// The novelty curve is computed chunk by chunk ([`CHUNK_POINTS`]), chunks in parallel: each grid
 /// point only needs the descriptors within W of it.
@@ -484,11 +487,13 @@ pub fn segment(
     fx: Option<StemInput>,
     dx: Option<StemInput>,
     dialogue: &[Span],
-    duration_s: f64,
+    programme: Span,
     config: &SegmentConfig,
 ) -> Vec<Boundary> {
     let step = config.grid_s.max(0.01);
-    let n = (duration_s / step).floor().max(0.0) as usize;
+    // The grid starts at the reel's start whatever the leader, so that a reel without one keeps
+    // exactly its grid.
+    let n = (programme.end_s / step).floor().max(0.0) as usize;
     if n == 0 {
         return Vec::new();
     }
@@ -506,7 +511,7 @@ pub fn segment(
     let grid: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
     let w = ((config.window_s.min(config.min_scene_s / 2.0) / step).round() as usize).max(2);
     let curve = novelty_curve(&sources, &grid, w, CHUNK_POINTS);
-    pick_peaks(&curve, step, duration_s, dialogue, config)
+    pick_peaks(&curve, step, programme, dialogue, config)
 }
 
 /// The novelty at every point of `grid`, `chunk` points at a time (in parallel).
@@ -529,7 +534,7 @@ fn novelty_curve(sources: &Sources, grid: &[f64], w: usize, chunk: usize) -> Vec
 fn pick_peaks(
     curve: &[f64],
     step: f64,
-    duration_s: f64,
+    programme: Span,
     dialogue: &[Span],
     config: &SegmentConfig,
 ) -> Vec<Boundary> {
@@ -544,7 +549,7 @@ fn pick_peaks(
         .map(|(i, &v)| (i, v))
         .collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let edge = config.min_scene_s.min(duration_s / 2.0);
+    let edge = config.min_scene_s.min(programme.duration_s() / 2.0);
     let mut chosen: Vec<Boundary> = Vec::new();
     for (i, score) in candidates {
         let t = snap_out_of_dialogue(
@@ -552,7 +557,7 @@ fn pick_peaks(
             dialogue,
             config.dialogue_snap_s,
         );
-        if t < edge || t > duration_s - edge {
+        if t < programme.start_s + edge || t > programme.end_s - edge {
             continue;
         }
         if chosen
@@ -597,11 +602,11 @@ fn snap_out_of_dialogue(t: f64, dialogue: &[Span], max_move_s: f64) -> f64 {
     }
 }
 
-/// Scenes (as spans) between consecutive boundaries.
-pub fn scenes_from_boundaries(boundaries: &[Boundary], duration_s: f64) -> Vec<Span> {
-    let mut edges = vec![0.0];
+/// Scenes (as spans) between consecutive boundaries, from programme's start to its end.
+pub fn scenes_from_boundaries(boundaries: &[Boundary], programme: Span) -> Vec<Span> {
+    let mut edges = vec![programme.start_s];
     edges.extend(boundaries.iter().map(|b| b.time_s));
-    edges.push(duration_s);
+    edges.push(programme.end_s);
     edges.windows(2).map(|w| Span::new(w[0], w[1])).collect()
 }
 
@@ -674,7 +679,7 @@ mod tests {
             }),
             None,
             &[],
-            duration_s,
+            Span::new(0.0, duration_s),
             &SegmentConfig::default(),
         )
     }
@@ -724,7 +729,7 @@ mod tests {
                 loudness: &loud,
             }),
             &[],
-            120.0,
+            Span::new(0.0, 120.0),
             &SegmentConfig::default(),
         );
         assert_eq!(found.len(), 1, "{found:?}");
@@ -837,10 +842,42 @@ mod tests {
 
     #[test]
     fn no_stems_or_empty_reels_give_no_boundaries() {
-        assert!(segment(None, None, &[], 100.0, &SegmentConfig::default()).is_empty());
+        let reel = Span::new(0.0, 100.0);
+        assert!(segment(None, None, &[], reel, &SegmentConfig::default()).is_empty());
         assert_eq!(
-            scenes_from_boundaries(&[], 10.0),
+            scenes_from_boundaries(&[], Span::new(0.0, 10.0)),
             vec![Span::new(0.0, 10.0)]
         );
+    }
+
+    #[test]
+    fn scenes_run_from_programme_start_to_programme_end_and_cuts_keep_off_the_leader() {
+        // A 20 s head leader (here a steady tone bed, 10 dB over programme's) and a 10 s tail
+        // leader around the reel of `CUTS`: the step from the leader's bed to programme's at 20 s
+        // is a change of background like a cut, and is no cut.
+        let head = 20.0;
+        let shifted: Vec<(f64, f32, f32)> = std::iter::once((0.0, -30.0, 1000.0))
+            .chain(CUTS.iter().map(|&(t, l, c)| (t + head, l, c)))
+            .collect();
+        let fx = track(&shifted, head + 250.0 + 10.0, 0.0, 7);
+        let loud = LoudnessTrace::default();
+        let programme = Span::new(head, head + 250.0);
+        let found = segment(
+            Some(StemInput {
+                features: &fx,
+                loudness: &loud,
+            }),
+            None,
+            &[],
+            programme,
+            &SegmentConfig::default(),
+        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        for (b, cut) in found.iter().zip(&CUTS[1..]) {
+            assert!((b.time_s - head - cut.0).abs() <= 2.0, "{found:?}");
+        }
+        let scenes = scenes_from_boundaries(&found, programme);
+        assert_eq!(scenes.first().map(|s| s.start_s), Some(head));
+        assert_eq!(scenes.last().map(|s| s.end_s), Some(head + 250.0));
     }
 }

@@ -348,3 +348,69 @@ fn a_silent_stem_is_not_blamed_for_a_missing_pop_but_a_missing_tail_pop_is_warne
         w[0]
     );
 }
+
+#[test]
+fn programme_runs_from_the_first_sound_after_the_head_pop_to_the_last_before_the_tail_pop() {
+    // Pop at 4 s, programme 6-11 s, tail pop at 13 s: the guards (2.5 s) would reach 6.54 s and
+    // 10.5 s, but programme sounds from 6 s to 11 s (give or take the frames' 64 ms window).
+    let mut x = reel(4.0, true, -20.0, 1000.0);
+    x.extend(silence(3.0));
+    add_sine(&mut x, 13.0, FRAME_24, 1000.0, -20.0);
+    let l = detect(&[Stem::of(StemKind::Dialogue, &x)]);
+    let p = l.programme(15.0);
+    assert!((5.9..=6.0).contains(&p.start_s), "{p:?}");
+    assert!((11.0..=11.1).contains(&p.end_s), "{p:?}");
+    // A tail pop 30 s after programme: the last scene ends where the tail guard begins.
+    let mut y = reel(4.0, false, -20.0, 1000.0);
+    y.extend(silence(30.0));
+    add_sine(&mut y, 40.0, FRAME_24, 1000.0, -20.0);
+    let p = detect(&[Stem::of(StemKind::Dialogue, &y)]).programme(42.0);
+    assert!((40.0 - GUARD_S - p.end_s).abs() < 0.01, "{p:?}");
+    // Without a leader, programme is the whole title.
+    let none = detect(&[Stem::of(StemKind::Dialogue, &programme_only(3))]);
+    assert_eq!(none.programme(12.0), Span::new(0.0, 12.0));
+}
+
+#[test]
+fn a_stem_with_programme_but_without_the_lineup_tone_of_the_others_is_warned() {
+    let l = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Music, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, false, -20.0, 1000.0)),
+    ]);
+    assert_eq!(l.missing_pop_warnings(), Vec::<String>::new());
+    let w = l.missing_tone_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "line-up tone on dialogue and music at 1.000 s but not on effects: check that the \
+             effects stem was printed with the line-up tone"
+        ),
+        "{}",
+        w[0]
+    );
+    // Tone on every stem, or on none: nothing to warn.
+    let every = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, true, -26.0, 1000.0)),
+    ]);
+    assert_eq!(every.missing_tone_warnings(), Vec::<String>::new());
+    let none = detect(&[
+        Stem::of(StemKind::Dialogue, &reel(4.0, false, -20.0, 1000.0)),
+        Stem::of(StemKind::Effects, &reel(4.0, false, -20.0, 1000.0)),
+    ]);
+    assert_eq!(none.missing_tone_warnings(), Vec::<String>::new());
+}
+
+#[test]
+fn the_probe_keeps_hop_peaks_only_around_sine_frames() {
+    // Programme without a sine keeps nothing; a pop and a 2 s tone keep their own frames and hops
+    // and 16 hops either side, not the 12 s of the stem.
+    let none = Stem::of(StemKind::Dialogue, &programme_only(3)).tone;
+    assert!(none.hops.is_empty() && none.pure.is_empty(), "{none:?}");
+    assert_eq!(none.n_hops, 12 * 100);
+    let leader = Stem::of(StemKind::Dialogue, &reel(4.0, true, -20.0, 1000.0)).tone;
+    let kept: usize = leader.hops.iter().map(|r| r.peaks.len()).sum();
+    assert_eq!(leader.hops.len(), 2, "one run per burst");
+    assert!(kept <= 200 + 5 + 4 * KEEP_HOPS + 20, "{kept} hops kept");
+}
