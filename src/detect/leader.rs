@@ -209,7 +209,6 @@ impl ToneProbe {
     /// One feature frame (in order).
     pub fn observe(&mut self, v: &FrameView<'_>) {
         let power = |db: f32| 10f32.powf(db / 10.0);
-        let total: f32 = v.mel_db.iter().map(|&d| power(d)).sum();
         let top = v
             .mel_db
             .iter()
@@ -227,9 +226,24 @@ impl ToneProbe {
             resp += r;
             weighted += r * centre;
         }
+        let hz = if resp > 0.0 { weighted / resp } else { 0.0 };
+        // Only a pure frame is kept, so the total power (a `powf` per band, most of this call's
+        // cost) is summed only while the frame can still be pure: the partial sum only grows,
+        // and past `sum / PURE_SHARE` (with a margin for rounding) the share cannot reach
+        // `PURE_SHARE`. A frame that stays a candidate sums every band in order, as before.
+        let mut total = 0.0f32;
+        if (MIN_HZ..=MAX_HZ).contains(&hz) {
+            let limit = sum / PURE_SHARE * 1.001;
+            for &d in v.mel_db {
+                total += power(d);
+                if total > limit {
+                    break;
+                }
+            }
+        }
         let frame = ToneFrame {
             share: if total > 0.0 { sum / total } else { 0.0 },
-            hz: if resp > 0.0 { weighted / resp } else { 0.0 },
+            hz,
         };
         let index = self.track.n_frames;
         if frame.is_pure() {
