@@ -337,6 +337,14 @@ mod tests {
         }
     }
 
+    /// The shipped rule's decision on a cue covering all of `p` (`cue_s` long).
+    fn cue_kind_by_default_rule(p: Vec<f32>, cue_s: f64) -> CueVocals {
+        classify_cue(
+            &Span::new(0.0, cue_s),
+            &activity_from(p, CueRule::default()),
+        )
+    }
+
     /// `seconds` of windows at 0.1, with `value` from `from_s` to `to_s` (window start times).
     fn probabilities(seconds: f64, parts: &[(f64, f64, f32)]) -> Vec<f32> {
         let n = (seconds / 0.25) as usize;
@@ -378,10 +386,7 @@ mod tests {
                 (a, a + 2.5, if k % 2 == 0 { 0.9 } else { 0.3 })
             })
             .collect();
-        let c = classify_cue(
-            &Span::new(0.0, 40.0),
-            &activity_from(probabilities(40.0, &phrases), CueRule::default()),
-        );
+        let c = cue_kind_by_default_rule(probabilities(40.0, &phrases), 40.0);
         assert_eq!(c.kind, CueKind::Song, "{c:?}");
     }
 
@@ -389,25 +394,22 @@ mod tests {
     fn a_long_intro_song_is_still_a_song_by_its_confident_windows() {
         // 40 s intro then 20 s sung: a third of the cue.
         let p = probabilities(60.0, &[(40.0, 60.0, 0.9)]);
-        let c = classify_cue(&Span::new(0.0, 60.0), &activity_from(p, CueRule::default()));
+        let c = cue_kind_by_default_rule(p, 60.0);
         assert_eq!(c.kind, CueKind::Song, "{c:?}");
         // A three-minute cue whose last 18 s are sung (10%): over `sure_vocal_s`, still a song.
         let p = probabilities(180.0, &[(162.0, 180.0, 0.9)]);
-        let c = classify_cue(
-            &Span::new(0.0, 180.0),
-            &activity_from(p, CueRule::default()),
-        );
+        let c = cue_kind_by_default_rule(p, 180.0);
         assert_eq!(c.kind, CueKind::Song, "{c:?}");
     }
 
     #[test]
     fn a_two_second_ooh_is_not_a_song_but_a_short_sung_cue_is() {
         let p = probabilities(60.0, &[(20.0, 22.0, 0.95)]);
-        let c = classify_cue(&Span::new(0.0, 60.0), &activity_from(p, CueRule::default()));
+        let c = cue_kind_by_default_rule(p, 60.0);
         assert_eq!(c.kind, CueKind::Score, "{c:?}");
         // A 6 s cue with 3 s sung: half of it.
         let p = probabilities(6.0, &[(1.0, 4.0, 0.9)]);
-        let c = classify_cue(&Span::new(0.0, 6.0), &activity_from(p, CueRule::default()));
+        let c = cue_kind_by_default_rule(p, 6.0);
         assert_eq!(c.kind, CueKind::Song, "{c:?}");
     }
 
