@@ -419,13 +419,6 @@ impl Leader {
             stems,
             bursts: &bursts,
         };
-        let programme = |thr: f32, t_s: f64, before: bool| {
-            if before {
-                sounds.last_before(thr, t_s).is_some()
-            } else {
-                sounds.first_after(thr, t_s).is_some()
-            }
-        };
         let mut leader = Leader::default();
         let mut placed: Vec<Placed<'_>> = Vec::new();
         for (s, bs) in stems.iter().zip(&bursts) {
@@ -438,8 +431,8 @@ impl Leader {
             let hop = s.frame_hop_s;
             for b in bs {
                 let thr = b.level_db - QUIET_BELOW_DB;
-                let head = !programme(thr, b.first as f64 * hop, true);
-                let tail = !head && !programme(thr, (b.last + 1) as f64 * hop, false);
+                let head = sounds.last_before(thr, b.first as f64 * hop).is_none();
+                let tail = !head && sounds.first_after(thr, (b.last + 1) as f64 * hop).is_none();
                 let length = b.end_s - b.start_s;
                 let kind = if (head || tail) && length >= TONE_MIN_S && steady_level(s.tone, b) {
                     MarkKind::LineupTone
