@@ -52,6 +52,15 @@ pub struct NoveltyConfig {
     /// the seed-31 development reels the 32 true segue middles read 0.24-1.57, the one false split
     /// that is not a misplaced segue 0.03.
     pub same_piece_chroma: f64,
+    /// A peak is also inside one piece when the profiles either side stay within
+    /// [`NoveltyConfig::same_key_chroma`] of each other over both `window_s` and this longer window,
+    /// seconds (0 disables): one key held for 20 s or more either side is one recording, while two
+    /// pieces in related keys drift apart once the longer window reaches past the new piece's
+    /// opening.
+    pub same_key_window_s: f64,
+    /// Largest profile distance, over both windows, that still reads as one key (see
+    /// [`NoveltyConfig::same_key_window_s`]).
+    pub same_key_chroma: f64,
     /// A change point found with the long windows is placed again with windows this long, seconds
     /// (0 disables): long windows find a change reliably but a piece's own drift within them moves
     /// their peak; short ones peak sharply at the change but alone would split inside pieces.
@@ -70,6 +79,8 @@ impl Default for NoveltyConfig {
             peak_ratio: 1.5,
             min_segment_s: 8.0,
             same_piece_chroma: 0.1,
+            same_key_window_s: 20.0,
+            same_key_chroma: 0.15,
             refine_window_s: 6.0,
             refine_radius_s: 1.0,
         }
@@ -337,12 +348,23 @@ pub fn novelty_curve(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Vec<(f
 /// either side of `t` in `run` (the same windows and guard as the novelty test), or `None` without
 /// profiles or with too few usable windows a side.
 pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> Option<f64> {
+    chroma_distance_over(d, run, t, cfg.window_s, cfg)
+}
+
+/// [`chroma_distance`] with sides `window_s` long.
+fn chroma_distance_over(
+    d: &Descriptors,
+    run: &Span,
+    t: f64,
+    window_s: f64,
+    cfg: &NoveltyConfig,
+) -> Option<f64> {
     if d.chroma.len() != d.len() * N_CHROMA || d.hop_s <= 0.0 {
         return None;
     }
     let std::ops::Range { start: a0, end: a1 } = d.windows_in(run);
     let i = d.test_index(t);
-    let w = (cfg.window_s / d.hop_s).round() as usize;
+    let w = (window_s / d.hop_s).round() as usize;
     let g = (cfg.guard_s / d.hop_s).round() as usize;
     let min_side = ((cfg.min_side_s / d.hop_s).round() as usize).max(2);
     let side = |lo: usize, hi: usize| {
@@ -364,6 +386,23 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     let before = side(i.saturating_sub(g + w), i.saturating_sub(g))?;
     let after = side(i + g, i + g + w)?;
     Some(1.0 - crate::detect::pearson(&before, &after)? as f64)
+}
+
+/// Whether both sides of `t` in `run` are one piece by their pitch-class profiles: the profiles
+/// over `window_s` either side are nearly the same ([`NoveltyConfig::same_piece_chroma`]), or they
+/// stay close over both `window_s` and [`NoveltyConfig::same_key_window_s`]
+/// ([`NoveltyConfig::same_key_chroma`]). False without profiles.
+pub fn same_piece(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> bool {
+    let Some(near) = chroma_distance(d, run, t, cfg) else {
+        return false;
+    };
+    if near < cfg.same_piece_chroma {
+        return true;
+    }
+    near < cfg.same_key_chroma
+        && cfg.same_key_window_s > 0.0
+        && chroma_distance_over(d, run, t, cfg.same_key_window_s, cfg)
+            .is_some_and(|far| far < cfg.same_key_chroma)
 }
 
 /// Change points of one run: novelty peaks at least `peak_ratio` times the run's median novelty,

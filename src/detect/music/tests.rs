@@ -535,6 +535,7 @@ fn a_piece_whose_instruments_change_but_key_stays_is_not_split() {
     assert_eq!(cues.len(), 1, "{cues:?}");
     let mut cfg = CueConfig::default();
     cfg.novelty.same_piece_chroma = 0.0;
+    cfg.novelty.same_key_window_s = 0.0;
     let without_veto = detect_cues_with(&track, &no_loudness(), &cfg);
     assert_eq!(without_veto.len(), 2, "{without_veto:?}");
 }
@@ -553,4 +554,76 @@ fn a_segue_into_a_quieter_piece_is_placed_within_a_quarter_second_of_its_middle(
             "crossfade {len_s} s: middle found at {middle:.3} s, not 31 s"
         );
     }
+}
+
+/// Descriptors holding only pitch-class profiles, on a 0.25 s hop of 1 s windows, every window
+/// usable: `profile(t)` gives the profile of the window starting at `t`.
+fn profiled(duration_s: f64, profile: impl Fn(f64) -> [f32; 12]) -> novelty::Descriptors {
+    let count = ((duration_s - 1.0) / 0.25) as usize + 1;
+    novelty::Descriptors {
+        hop_s: 0.25,
+        len_s: 1.0,
+        dims: 0,
+        values: Vec::new(),
+        level_db: vec![-20.0; count],
+        usable: vec![true; count],
+        chroma: (0..count).flat_map(|k| profile(k as f64 * 0.25)).collect(),
+    }
+}
+
+/// A major key's pitch-class weights with its tonic at pitch class `tonic`.
+fn key(tonic: usize) -> [f32; 12] {
+    const MAJOR: [f32; 12] = [3.0, 0.0, 1.0, 0.0, 2.0, 1.0, 0.0, 2.0, 0.0, 1.0, 0.0, 1.0];
+    std::array::from_fn(|p| MAJOR[(p + 12 - tonic) % 12])
+}
+
+/// `a` weighted `1 - m`, `b` weighted `m`.
+fn blend(a: [f32; 12], b: [f32; 12], m: f32) -> [f32; 12] {
+    std::array::from_fn(|p| (1.0 - m) * a[p] + m * b[p])
+}
+
+#[test]
+fn a_key_held_for_twenty_seconds_either_side_is_one_piece() {
+    // C major, then from 30 s a profile leaning towards G (a part entering on the dominant): the
+    // 12 s profiles differ by more than the near-identity veto but stay close, and they still do
+    // over 20 s, so the peak at 30 s is inside one piece.
+    let run = Span::new(0.0, 70.0);
+    let cfg = NoveltyConfig::default();
+    let d = profiled(70.0, |t| {
+        if t < 30.0 {
+            key(0)
+        } else {
+            blend(key(0), key(7), 0.5)
+        }
+    });
+    let near = novelty::chroma_distance(&d, &run, 30.0, &cfg).unwrap();
+    assert!(
+        (cfg.same_piece_chroma..cfg.same_key_chroma).contains(&near),
+        "{near}"
+    );
+    assert!(novelty::same_piece(&d, &run, 30.0, &cfg));
+    let no_long = NoveltyConfig {
+        same_key_window_s: 0.0,
+        ..cfg
+    };
+    assert!(!novelty::same_piece(&d, &run, 30.0, &no_long));
+}
+
+#[test]
+fn a_near_key_that_moves_away_within_twenty_seconds_is_a_segue() {
+    // The same first 12 s after the change, but the new piece then moves to F sharp major: over
+    // 20 s the profiles differ, so the change at 30 s is a segue into another piece.
+    let run = Span::new(0.0, 70.0);
+    let cfg = NoveltyConfig::default();
+    let d = profiled(70.0, |t| match t {
+        t if t < 30.0 => key(0),
+        t if t < 43.0 => blend(key(0), key(7), 0.5),
+        _ => key(6),
+    });
+    let near = novelty::chroma_distance(&d, &run, 30.0, &cfg).unwrap();
+    assert!(
+        (cfg.same_piece_chroma..cfg.same_key_chroma).contains(&near),
+        "{near}"
+    );
+    assert!(!novelty::same_piece(&d, &run, 30.0, &cfg));
 }
