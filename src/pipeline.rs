@@ -330,6 +330,74 @@ pub fn analyze(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Report> {
     Ok(report)
 }
 
+/// What the detectors find on the stems' summaries, before the leader's marks cut it.
+struct Detections {
+    dialogue: Option<Vec<Span>>,
+    vocal_model: crate::Result<&'static crate::model::VocalModel>,
+    /// With a music stem and a vocal model.
+    vocals: Option<detect::vocals::VocalActivity>,
+    cue_spans: Option<Vec<Span>>,
+    effects: Option<detect::effects::EffectsActivity>,
+    /// Per stem (dialogue, then effects).
+    source_music: Vec<(StemKind, Vec<crate::timeline::SourceMusic>)>,
+}
+
+impl Detections {
+    /// Runs the detectors side by side: each reads only the summaries, and together they are the
+    /// serial tail of an analysis, which a second thread would otherwise watch idle.
+    fn of(title: &TitleAnalysis) -> Detections {
+        let dx = title.get(StemKind::Dialogue);
+        let mx = title.get(StemKind::Music);
+        let fx = title.get(StemKind::Effects);
+        let ((dialogue, (vocal_model, vocals)), (cue_spans, (effects, source_music))) = rayon::join(
+            || {
+                rayon::join(
+                    || dx.map(|a| detect::dialogue::detect(&a.features)),
+                    || {
+                        let model = crate::model::VocalModel::embedded();
+                        let vocals = match (mx, &model) {
+                            (Some(a), Ok(m)) => Some(detect::vocals::detect(
+                                &a.features,
+                                dx.map(|d| &d.features),
+                                m,
+                            )),
+                            _ => None,
+                        };
+                        (model, vocals)
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || mx.map(|a| detect::music::detect_cues(&a.features, &a.loudness)),
+                    || {
+                        rayon::join(
+                            || fx.map(|a| detect::effects::detect(&a.features, &a.loudness)),
+                            || {
+                                [dx, fx]
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|a| {
+                                        (a.kind, detect::source_music::detect(&a.features, a.kind))
+                                    })
+                                    .collect()
+                            },
+                        )
+                    },
+                )
+            },
+        );
+        Detections {
+            dialogue,
+            vocal_model,
+            vocals,
+            cue_spans,
+            effects,
+            source_music,
+        }
+    }
+}
+
 /// Detectors, timeline and report from the per-stem summaries.
 pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions) -> Report {
     let dx = title.get(StemKind::Dialogue);
@@ -348,31 +416,30 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             loudness: &a.loudness,
         })
         .collect();
-    let mut leader = Leader::detect(&leader_inputs);
-    let dialogue = dx
-        .map(|a| leader.clip(StemKind::Dialogue, detect::dialogue::detect(&a.features)))
+    let (mut leader, found) =
+        rayon::join(|| Leader::detect(&leader_inputs), || Detections::of(title));
+    let Detections {
+        dialogue,
+        vocal_model,
+        vocals,
+        cue_spans,
+        effects,
+        source_music: found_source_music,
+    } = found;
+    let dialogue = dialogue
+        .map(|spans| leader.clip(StemKind::Dialogue, spans))
         .unwrap_or_default();
     let mut warnings = title.warnings.clone();
     warnings.extend(leader.sync_warnings(opts.scenes.fps));
-    let vocal_model = crate::model::VocalModel::embedded();
-    let vocals = match (mx, &vocal_model) {
-        (Some(a), Ok(model)) => {
-            let v = detect::vocals::detect(&a.features, dx.map(|d| &d.features), model);
-            warnings.extend(v.warnings.iter().cloned());
-            Some(v)
-        }
-        (Some(_), Err(e)) => {
-            warnings.push(format!("vocal detection skipped: {e}"));
-            None
-        }
-        (None, _) => None,
-    };
+    match (&vocals, &vocal_model) {
+        (Some(v), _) => warnings.extend(v.warnings.iter().cloned()),
+        (None, Err(e)) if mx.is_some() => warnings.push(format!("vocal detection skipped: {e}")),
+        _ => {}
+    }
     let cues: Vec<MusicCue> = mx
-        .map(|a| {
-            let spans = leader.clip(
-                StemKind::Music,
-                detect::music::detect_cues(&a.features, &a.loudness),
-            );
+        .zip(cue_spans)
+        .map(|(a, spans)| {
+            let spans = leader.clip(StemKind::Music, spans);
             spans
                 .iter()
                 .enumerate()
@@ -401,9 +468,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                 .collect()
         })
         .unwrap_or_default();
-    let mut effects = fx
-        .map(|a| detect::effects::detect(&a.features, &a.loudness))
-        .unwrap_or_default();
+    let mut effects = effects.unwrap_or_default();
     effects.activity = leader.clip(StemKind::Effects, std::mem::take(&mut effects.activity));
     effects.events = leader.clip_with(
         StemKind::Effects,
@@ -431,10 +496,10 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         leave_out: &leader.loudness_exclusion(None),
     });
     let mut source_music = Vec::new();
-    for a in [dx, fx].into_iter().flatten() {
+    for (kind, found) in found_source_music {
         source_music.extend(leader.clip_with(
-            a.kind,
-            detect::source_music::detect(&a.features, a.kind),
+            kind,
+            found,
             |m| Span::new(m.start_s, m.end_s),
             |m, s| crate::timeline::SourceMusic {
                 start_s: s.start_s,
