@@ -43,11 +43,6 @@ impl ReadAhead {
         &self.reader
     }
 
-    /// Frames per block.
-    pub fn frames(&self) -> usize {
-        self.frames
-    }
-
     /// Moves the next block into `block` and runs `work` on it while the following block is read
     /// (side by side on the rayon pool). Returns `None`, with `block` empty, at the end of the
     /// stream. `block`'s previous buffer is reused for the read, so a caller that swaps blocks
