@@ -9,6 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::condition::{ANALYSIS_RATE, Conditioner};
+use crate::decode::read_ahead::ReadAhead;
 use crate::decode::{BlockReader, DecodeDiagnostics, StreamInfo};
 use crate::detect;
 use crate::detect::leader::{Leader, ToneProbe, ToneTrack};
@@ -83,7 +84,8 @@ impl TitleAnalysis {
 struct StemWorker {
     kind: StemKind,
     files: Vec<PathBuf>,
-    reader: BlockReader,
+    /// Decodes the next block while this one is analysed.
+    ahead: ReadAhead,
     conditioner: Conditioner,
     extractor: FeatureExtractor,
     meter: LoudnessMeter,
@@ -92,7 +94,6 @@ struct StemWorker {
     block: Vec<f32>,
     analysis_block: Vec<f32>,
     frames_read: u64,
-    done: bool,
 }
 
 impl StemWorker {
@@ -104,10 +105,12 @@ impl StemWorker {
     ) -> crate::Result<StemWorker> {
         let source = crate::decode::open_set_stem(set, kind)?;
         let info = source.info().clone();
+        let frames = ((info.sample_rate as f64 * opts.block_s).round() as usize).max(1);
+        let path = files.first().cloned().unwrap_or_default();
         Ok(StemWorker {
             kind,
             files: files.to_vec(),
-            reader: BlockReader::new(source),
+            ahead: ReadAhead::new(BlockReader::new(source), path, frames)?,
             conditioner: Conditioner::new(kind, &info.channels, info.sample_rate)?,
             extractor: FeatureExtractor::new(opts.features.clone()),
             // True peak only when asked, printmaster included: at ~100x real time per 5.1 stem it
@@ -118,37 +121,16 @@ impl StemWorker {
             block: Vec::new(),
             analysis_block: Vec::new(),
             frames_read: 0,
-            done: false,
         })
     }
 
-    fn path_for_errors(&self) -> PathBuf {
-        self.files.first().cloned().unwrap_or_default()
-    }
-
-    /// Reads and processes one block; returns false at the end of the stem.
-    fn step(&mut self, block_s: f64) -> crate::Result<bool> {
-        if self.done {
-            // The mix meter reads this block: a stem that has ended contributes silence.
-            self.block.clear();
-            return Ok(false);
-        }
-        let frames = ((self.reader.info().sample_rate as f64 * block_s).round() as usize).max(1);
-        let n = self
-            .reader
-            .read_block(&mut self.block, frames)
-            .map_err(|source| crate::Error::Decode {
-                path: self.path_for_errors(),
-                source,
-            })?;
-        if n == 0 {
-            self.done = true;
-            return Ok(false);
-        }
-        self.frames_read += n as u64;
+    /// Analyses the stem's next block while its reader decodes the one after; returns false, with
+    /// `block` empty, once the stem has ended (the mix meter then reads silence for it).
+    fn step(&mut self) -> crate::Result<bool> {
         // Loudness reads the original channels, the features the conditioned signal: independent,
         // so they run side by side (the meter's K-weighting is the largest serial part of a stem).
         let StemWorker {
+            ahead,
             meter,
             conditioner,
             extractor,
@@ -158,19 +140,23 @@ impl StemWorker {
             analysis_block,
             ..
         } = self;
-        let (metered, featured) = rayon::join(
-            || meter.push(block),
-            || -> crate::Result<()> {
-                analysis_block.clear();
-                conditioner.push(block, analysis_block)?;
-                extractor.push_observed(analysis_block, track, &mut |v| probe.observe(v));
-                probe.push_samples(analysis_block);
-                Ok(())
-            },
-        );
-        metered?;
-        featured?;
-        Ok(n == frames)
+        let stepped = ahead.next_with(block, |block| {
+            let (metered, featured) = rayon::join(
+                || meter.push(block),
+                || -> crate::Result<()> {
+                    analysis_block.clear();
+                    conditioner.push(block, analysis_block)?;
+                    extractor.push_observed(analysis_block, track, &mut |v| probe.observe(v));
+                    probe.push_samples(analysis_block);
+                    Ok(())
+                },
+            );
+            metered?;
+            featured
+        })?;
+        let channels = self.ahead.reader().info().channel_count().max(1);
+        self.frames_read += (self.block.len() / channels) as u64;
+        Ok(stepped.is_some())
     }
 
     fn finish(mut self) -> crate::Result<StemAnalysis> {
@@ -187,12 +173,12 @@ impl StemWorker {
         Ok(StemAnalysis {
             kind: self.kind,
             files: self.files,
-            info: self.reader.info().clone(),
+            info: self.ahead.reader().info().clone(),
             frames_read: self.frames_read,
             features: self.track,
             loudness: self.meter.finish(),
             tone: self.probe.finish(),
-            diagnostics: self.reader.diagnostics(),
+            diagnostics: self.ahead.reader().diagnostics(),
         })
     }
 }
@@ -209,8 +195,8 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
         .map(|w| {
             (
                 w.kind,
-                w.reader.info().channels.clone(),
-                w.reader.info().sample_rate,
+                w.ahead.reader().info().channels.clone(),
+                w.ahead.reader().info().sample_rate,
             )
         })
         .collect();
@@ -235,12 +221,15 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
             || {
                 workers
                     .par_iter_mut()
-                    .map(|w| w.step(opts.block_s))
+                    .map(StemWorker::step)
                     .collect::<crate::Result<Vec<bool>>>()
             },
         );
         metered?;
-        let more = stepped?;
+        if !stepped?.contains(&true) {
+            // Every stem has ended; this step metered the mix of the last blocks.
+            break;
+        }
         if let Some(p) = &opts.progress {
             let ms = (opts.block_s * 1000.0).round() as u64;
             p.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
@@ -249,17 +238,6 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
             std::mem::swap(&mut w.block, b);
         }
         mix_pending = true;
-        if !more.iter().any(|&m| m) {
-            break;
-        }
-    }
-    if let Some(m) = mix.as_mut() {
-        m.push_stems(
-            kinds
-                .iter()
-                .copied()
-                .zip(mix_blocks.iter().map(Vec::as_slice)),
-        )?;
     }
     let mut title = TitleAnalysis {
         mix: mix.map(MixMeter::finish),
@@ -352,6 +330,74 @@ pub fn analyze(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Report> {
     Ok(report)
 }
 
+/// What the detectors find on the stems' summaries, before the leader's marks cut it.
+struct Detections {
+    dialogue: Option<Vec<Span>>,
+    vocal_model: crate::Result<&'static crate::model::VocalModel>,
+    /// With a music stem and a vocal model.
+    vocals: Option<detect::vocals::VocalActivity>,
+    cue_spans: Option<Vec<Span>>,
+    effects: Option<detect::effects::EffectsActivity>,
+    /// Per stem (dialogue, then effects).
+    source_music: Vec<(StemKind, Vec<crate::timeline::SourceMusic>)>,
+}
+
+impl Detections {
+    /// Runs the detectors side by side: each reads only the summaries, and together they are the
+    /// serial tail of an analysis, which a second thread would otherwise watch idle.
+    fn of(title: &TitleAnalysis) -> Detections {
+        let dx = title.get(StemKind::Dialogue);
+        let mx = title.get(StemKind::Music);
+        let fx = title.get(StemKind::Effects);
+        let ((dialogue, (vocal_model, vocals)), (cue_spans, (effects, source_music))) = rayon::join(
+            || {
+                rayon::join(
+                    || dx.map(|a| detect::dialogue::detect(&a.features)),
+                    || {
+                        let model = crate::model::VocalModel::embedded();
+                        let vocals = match (mx, &model) {
+                            (Some(a), Ok(m)) => Some(detect::vocals::detect(
+                                &a.features,
+                                dx.map(|d| &d.features),
+                                m,
+                            )),
+                            _ => None,
+                        };
+                        (model, vocals)
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || mx.map(|a| detect::music::detect_cues(&a.features, &a.loudness)),
+                    || {
+                        rayon::join(
+                            || fx.map(|a| detect::effects::detect(&a.features, &a.loudness)),
+                            || {
+                                [dx, fx]
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|a| {
+                                        (a.kind, detect::source_music::detect(&a.features, a.kind))
+                                    })
+                                    .collect()
+                            },
+                        )
+                    },
+                )
+            },
+        );
+        Detections {
+            dialogue,
+            vocal_model,
+            vocals,
+            cue_spans,
+            effects,
+            source_music,
+        }
+    }
+}
+
 /// Detectors, timeline and report from the per-stem summaries.
 pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions) -> Report {
     let dx = title.get(StemKind::Dialogue);
@@ -370,31 +416,30 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             loudness: &a.loudness,
         })
         .collect();
-    let mut leader = Leader::detect(&leader_inputs);
-    let dialogue = dx
-        .map(|a| leader.clip(StemKind::Dialogue, detect::dialogue::detect(&a.features)))
+    let (mut leader, found) =
+        rayon::join(|| Leader::detect(&leader_inputs), || Detections::of(title));
+    let Detections {
+        dialogue,
+        vocal_model,
+        vocals,
+        cue_spans,
+        effects,
+        source_music: found_source_music,
+    } = found;
+    let dialogue = dialogue
+        .map(|spans| leader.clip(StemKind::Dialogue, spans))
         .unwrap_or_default();
     let mut warnings = title.warnings.clone();
     warnings.extend(leader.sync_warnings(opts.scenes.fps));
-    let vocal_model = crate::model::VocalModel::embedded();
-    let vocals = match (mx, &vocal_model) {
-        (Some(a), Ok(model)) => {
-            let v = detect::vocals::detect(&a.features, dx.map(|d| &d.features), model);
-            warnings.extend(v.warnings.iter().cloned());
-            Some(v)
-        }
-        (Some(_), Err(e)) => {
-            warnings.push(format!("vocal detection skipped: {e}"));
-            None
-        }
-        (None, _) => None,
-    };
+    match (&vocals, &vocal_model) {
+        (Some(v), _) => warnings.extend(v.warnings.iter().cloned()),
+        (None, Err(e)) if mx.is_some() => warnings.push(format!("vocal detection skipped: {e}")),
+        _ => {}
+    }
     let cues: Vec<MusicCue> = mx
-        .map(|a| {
-            let spans = leader.clip(
-                StemKind::Music,
-                detect::music::detect_cues(&a.features, &a.loudness),
-            );
+        .zip(cue_spans)
+        .map(|(a, spans)| {
+            let spans = leader.clip(StemKind::Music, spans);
             spans
                 .iter()
                 .enumerate()
@@ -423,9 +468,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                 .collect()
         })
         .unwrap_or_default();
-    let mut effects = fx
-        .map(|a| detect::effects::detect(&a.features, &a.loudness))
-        .unwrap_or_default();
+    let mut effects = effects.unwrap_or_default();
     effects.activity = leader.clip(StemKind::Effects, std::mem::take(&mut effects.activity));
     effects.events = leader.clip_with(
         StemKind::Effects,
@@ -453,10 +496,10 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         leave_out: &leader.loudness_exclusion(None),
     });
     let mut source_music = Vec::new();
-    for a in [dx, fx].into_iter().flatten() {
+    for (kind, found) in found_source_music {
         source_music.extend(leader.clip_with(
-            a.kind,
-            detect::source_music::detect(&a.features, a.kind),
+            kind,
+            found,
             |m| Span::new(m.start_s, m.end_s),
             |m, s| crate::timeline::SourceMusic {
                 start_s: s.start_s,

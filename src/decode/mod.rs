@@ -4,11 +4,13 @@
 //! PCM WAV / BWF / RF64 / BW64 goes through our own chunk walker ([`riff`]) because it is where film
 //! stems spend their decode time and because it carries the `bext` time reference; everything else
 //! (FLAC, AIFF, Ogg Vorbis, MP3, ...) goes through symphonia ([`compressed`]). Per-channel mono files
-//! are zipped into one multichannel source by [`multi`].
+//! are zipped into one multichannel source by [`multi`]. [`read_ahead`] decodes a stem's next block
+//! while its current one is analysed.
 
 pub mod compressed;
 pub mod concat;
 pub mod multi;
+pub mod read_ahead;
 pub mod riff;
 
 use std::path::{Path, PathBuf};
