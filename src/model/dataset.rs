@@ -33,7 +33,9 @@ use rayon::prelude::*;
 use super::train::Rng;
 use crate::condition::{ANALYSIS_RATE, Conditioner};
 use crate::discover::StemKind;
-use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack, FrameSummary, TextureWindow};
+use crate::features::{
+    FeatureConfig, FeatureExtractor, FeatureTrack, FrameSummary, FrameView, TextureWindow,
+};
 use crate::timeline::{CueKind, Span};
 
 /// What a labelled file holds.
@@ -293,12 +295,28 @@ pub fn decode_excerpt(path: &Path, offset_s: f64, max_s: f64) -> crate::Result<E
 
 /// Runs the feature engine over an analysis-rate signal, in the pipeline's block size.
 pub fn extract_track(signal: &[f32], config: &FeatureConfig) -> FeatureTrack {
+    extract_track_observed(signal, config, &mut |_| {})
+}
+
+/// [`extract_track`], also returning every frame's log-mel (dB, `config.n_mels` values a frame,
+/// frame after frame): the input of a spectrogram model, which the track itself does not keep.
+pub fn extract_track_with_mel(signal: &[f32], config: &FeatureConfig) -> (FeatureTrack, Vec<f32>) {
+    let mut mel = Vec::new();
+    let track = extract_track_observed(signal, config, &mut |f| mel.extend_from_slice(f.mel_db));
+    (track, mel)
+}
+
+fn extract_track_observed(
+    signal: &[f32],
+    config: &FeatureConfig,
+    observer: &mut dyn FnMut(&FrameView<'_>),
+) -> FeatureTrack {
     let mut extractor = FeatureExtractor::new(config.clone());
     let mut track = FeatureTrack::default();
     for block in signal.chunks(ANALYSIS_RATE as usize / 2) {
-        extractor.push(block, &mut track);
+        extractor.push_observed(block, &mut track, observer);
     }
-    extractor.finish(&mut track);
+    extractor.finish_observed(&mut track, observer);
     track
 }
 
@@ -489,6 +507,9 @@ pub struct Example {
     pub windows: Vec<TextureWindow>,
     /// The per-frame summaries (10 ms hop) the windows were computed from.
     pub frames: Vec<FrameSummary>,
+    /// Every frame's log-mel, dB, `n_mels` values a frame; empty unless
+    /// [`DatasetOptions::keep_mel`] (about 25 KB a second of audio: only for [`dump`]).
+    pub mel: Vec<f32>,
 }
 
 impl Example {
@@ -532,6 +553,8 @@ pub struct DatasetOptions {
     pub eval_only: Vec<String>,
     /// Keep natural items at their own level (evaluation) instead of random levels (training).
     pub keep_level: bool,
+    /// Keep every example's per-frame log-mel ([`Example::mel`]) for [`dump`].
+    pub keep_mel: bool,
     pub features: FeatureConfig,
 }
 
@@ -550,6 +573,7 @@ impl Default for DatasetOptions {
             allow_restricted: false,
             eval_only: Vec::new(),
             keep_level: false,
+            keep_mel: false,
             features: FeatureConfig::default(),
         }
     }
@@ -861,7 +885,11 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
             if peak > 0.99 {
                 signal.iter_mut().for_each(|v| *v *= 0.99 / peak);
             }
-            let track = extract_track(&signal, &opts.features);
+            let (track, mel) = if opts.keep_mel {
+                extract_track_with_mel(&signal, &opts.features)
+            } else {
+                (extract_track(&signal, &opts.features), Vec::new())
+            };
             Some(Example {
                 name: r.name.clone(),
                 fold: fold(r.items[0]),
@@ -875,6 +903,7 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
                 level_db,
                 windows: track.windows,
                 frames: track.frames,
+                mel,
             })
         })
         .collect();
@@ -903,7 +932,10 @@ pub fn build(items: Vec<LabelledItem>, opts: &DatasetOptions) -> crate::Result<D
 /// name, fold, groups, trainable, kind, construction, voice spans, duration, level, window starts
 /// and counts), `<prefix>.windows.f32` (every example's texture values, row after row) and
 /// `<prefix>.frames.f32` (every example's frame summaries, 8 values a frame in the field order of
-/// [`FrameSummary`]), both raw little-endian `f32`.
+/// [`FrameSummary`]), both raw little-endian `f32`; when the examples kept their log-mel
+/// ([`DatasetOptions::keep_mel`]), also `<prefix>.mel.f32` (`n_mels` values a frame, frames in the
+/// same order as `.frames.f32`). Each example's `fold` and `groups` let a script outside stemscope
+/// rebuild the same cross-validation folds.
 pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
     use std::io::Write as _;
     let with_ext = |ext: &str| {
@@ -911,10 +943,11 @@ pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
         p.push(ext);
         PathBuf::from(p)
     };
-    let (meta_path, win_path, frame_path) = (
+    let (meta_path, win_path, frame_path, mel_path) = (
         with_ext(".json"),
         with_ext(".windows.f32"),
         with_ext(".frames.f32"),
+        with_ext(".mel.f32"),
     );
     let open = |p: &Path| {
         std::fs::File::create(p)
@@ -922,8 +955,18 @@ pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
             .map_err(|e| crate::Error::io(p, e))
     };
     let (mut win, mut frm) = (open(&win_path)?, open(&frame_path)?);
+    let mut mel = match ds.examples.iter().any(|e| !e.mel.is_empty()) {
+        true => Some(open(&mel_path)?),
+        false => None,
+    };
     let mut meta = Vec::new();
     for e in &ds.examples {
+        if let Some(m) = &mut mel {
+            for v in &e.mel {
+                m.write_all(&v.to_le_bytes())
+                    .map_err(|err| crate::Error::io(&mel_path, err))?;
+            }
+        }
         for w in &e.windows {
             for v in &w.values {
                 win.write_all(&v.to_le_bytes())
@@ -951,12 +994,16 @@ pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
             "window_start_s": e.windows.iter().map(|w| w.start_s).collect::<Vec<_>>(),
             "n_values": e.windows.first().map(|w| w.values.len()).unwrap_or(0),
             "n_frames": e.frames.len(),
+            "n_mels": e.mel.len().checked_div(e.frames.len()).unwrap_or(0),
         }));
     }
     win.flush()
         .map_err(|err| crate::Error::io(&win_path, err))?;
     frm.flush()
         .map_err(|err| crate::Error::io(&frame_path, err))?;
+    if let Some(m) = &mut mel {
+        m.flush().map_err(|err| crate::Error::io(&mel_path, err))?;
+    }
     let text = serde_json::to_string(&meta)
         .map_err(|err| crate::Error::Other(format!("cannot serialise the dataset: {err}")))?;
     std::fs::write(&meta_path, text).map_err(|err| crate::Error::io(&meta_path, err))
@@ -1115,6 +1162,79 @@ mod tests {
         }
         let before = (truth[0].start_s * rate as f64) as usize;
         assert!(layer[..before.saturating_sub(1)].iter().all(|&v| v == 0.0));
+    }
+
+    /// A 1 kHz tone for `secs` seconds at the analysis rate.
+    fn tone(secs: f64) -> Vec<f32> {
+        let rate = ANALYSIS_RATE as f64;
+        (0..(secs * rate) as usize)
+            .map(|i| (0.3 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / rate).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn the_mel_kept_for_a_dump_is_one_row_per_frame_and_changes_nothing_else() {
+        let config = FeatureConfig::default();
+        let signal = tone(2.0);
+        let plain = extract_track(&signal, &config);
+        let (track, mel) = extract_track_with_mel(&signal, &config);
+        assert_eq!(track.frames, plain.frames);
+        assert_eq!(track.windows, plain.windows);
+        assert_eq!(mel.len(), track.frames.len() * config.n_mels);
+        // The tone's band (1 kHz of 0-8 kHz) stands far above the top band in a middle frame.
+        let row = &mel[100 * config.n_mels..101 * config.n_mels];
+        let loudest = (0..row.len()).max_by(|&a, &b| row[a].total_cmp(&row[b]));
+        assert!(
+            matches!(loudest, Some(b) if (10..=30).contains(&b)),
+            "loudest band {loudest:?} of {row:?}"
+        );
+        assert!(
+            row[config.n_mels / 2] < row[loudest.unwrap_or(0)] - 30.0,
+            "{row:?}"
+        );
+    }
+
+    #[test]
+    fn a_dump_writes_the_mel_rows_and_the_fold_of_each_example() {
+        let config = FeatureConfig::default();
+        let (track, mel) = extract_track_with_mel(&tone(1.5), &config);
+        let example = Example {
+            name: "tone".into(),
+            fold: 3,
+            items: Vec::new(),
+            trainable: true,
+            kind: Some(CueKind::Score),
+            vocals: Some(Vec::new()),
+            construction: "natural",
+            train_only: false,
+            duration_s: 1.5,
+            level_db: -20.0,
+            windows: track.windows,
+            frames: track.frames,
+            mel,
+        };
+        let n_frames = example.frames.len();
+        let ds = Dataset {
+            items: Vec::new(),
+            examples: vec![example],
+            folds: 5,
+            texture_len_s: config.texture_len_s,
+            tallies: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("d");
+        dump(&ds, &prefix).unwrap();
+        let mel_bytes = std::fs::metadata(dir.path().join("d.mel.f32"))
+            .unwrap()
+            .len();
+        assert_eq!(mel_bytes as usize, n_frames * config.n_mels * 4);
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("d.json")).unwrap())
+                .unwrap();
+        assert_eq!(meta[0]["fold"], 3);
+        assert_eq!(meta[0]["n_mels"], config.n_mels);
+        assert_eq!(meta[0]["n_frames"], n_frames);
     }
 
     #[test]

@@ -632,7 +632,13 @@ pub fn train_from_folders(opts: &TrainOptions) -> crate::Result<TrainOutcome> {
     for f in &opts.folders {
         items.extend(dataset::read_folder(f)?);
     }
-    let ds = dataset::build(items, &opts.dataset)?;
+    // A dump also carries each frame's log-mel (for screening spectrogram models outside
+    // stemscope); training itself never reads it, so it is kept only then.
+    let dataset_opts = dataset::DatasetOptions {
+        keep_mel: opts.dataset.keep_mel || opts.dump.is_some(),
+        ..opts.dataset.clone()
+    };
+    let ds = dataset::build(items, &dataset_opts)?;
     if let Some(prefix) = &opts.dump {
         dataset::dump(&ds, prefix)?;
     }
