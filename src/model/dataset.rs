@@ -955,9 +955,10 @@ pub fn dump(ds: &Dataset, prefix: &Path) -> crate::Result<()> {
             .map_err(|e| crate::Error::io(p, e))
     };
     let (mut win, mut frm) = (open(&win_path)?, open(&frame_path)?);
-    let mut mel = match ds.examples.iter().any(|e| !e.mel.is_empty()) {
-        true => Some(open(&mel_path)?),
-        false => None,
+    let mut mel = if ds.examples.iter().any(|e| !e.mel.is_empty()) {
+        Some(open(&mel_path)?)
+    } else {
+        None
     };
     let mut meta = Vec::new();
     for e in &ds.examples {
