@@ -52,6 +52,11 @@ impl StemKind {
             StemKind::Printmaster => "printmaster",
         }
     }
+
+    /// The kind whose report.json key is `name` (the inverse of [`StemKind::name`]).
+    pub fn from_name(name: &str) -> Option<StemKind> {
+        StemKind::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// The files of one stem: one file, or one mono file per channel (in channel order).

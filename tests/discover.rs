@@ -256,3 +256,15 @@ fn nonexistent_empty_and_stemless_folders_are_clear_errors() {
         Err(DiscoverError::NotAFolder { .. })
     ));
 }
+
+#[test]
+fn every_stem_kind_is_found_again_by_its_report_key() {
+    for kind in StemKind::ALL {
+        assert_eq!(StemKind::from_name(kind.name()), Some(kind));
+    }
+    assert_eq!(
+        StemKind::from_name("dx"),
+        None,
+        "report keys only, not file-name tags"
+    );
+}

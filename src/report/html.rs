@@ -12,6 +12,7 @@ use std::fmt::Write;
 use super::cuesheet;
 use super::{Report, ReportOptions, SceneReport};
 use crate::detect::leader::MarkKind;
+use crate::discover::StemKind;
 use crate::timeline::spans::{intersect, total, union};
 use crate::timeline::timecode::Clock;
 use crate::timeline::{CueKind, Span};
@@ -317,11 +318,11 @@ fn draw_row(report: &Report, opts: &ReportOptions, row: &mut Row, clashes: &[Spa
 /// (a one-frame pop is a fraction of a pixel at this scale) with a flag above it.
 fn draw_leader(report: &Report, row: &mut Row) {
     for (stem, marks) in &report.leader {
-        let lane = match stem.as_str() {
-            "dialogue" => LANE_DX,
-            "music" => LANE_MX,
-            "effects" => LANE_FX,
-            _ => LANE_LOUD,
+        let lane = match StemKind::from_name(stem) {
+            Some(StemKind::Dialogue) => LANE_DX,
+            Some(StemKind::Music) => LANE_MX,
+            Some(StemKind::Effects) => LANE_FX,
+            Some(StemKind::Printmaster) | None => LANE_LOUD,
         };
         for m in marks {
             let tip = format!(
