@@ -349,44 +349,30 @@ impl Detections {
         let dx = title.get(StemKind::Dialogue);
         let mx = title.get(StemKind::Music);
         let fx = title.get(StemKind::Effects);
-        let ((dialogue, (vocal_model, vocals)), (cue_spans, (effects, source_music))) = rayon::join(
-            || {
-                rayon::join(
-                    || dx.map(|a| detect::dialogue::detect(&a.features)),
-                    || {
-                        let model = crate::model::VocalModel::embedded();
-                        let vocals = match (mx, &model) {
-                            (Some(a), Ok(m)) => Some(detect::vocals::detect(
-                                &a.features,
-                                dx.map(|d| &d.features),
-                                m,
-                            )),
-                            _ => None,
-                        };
-                        (model, vocals)
-                    },
-                )
-            },
-            || {
-                rayon::join(
-                    || mx.map(|a| detect::music::detect_cues(&a.features, &a.loudness)),
-                    || {
-                        rayon::join(
-                            || fx.map(|a| detect::effects::detect(&a.features, &a.loudness)),
-                            || {
-                                [dx, fx]
-                                    .into_iter()
-                                    .flatten()
-                                    .map(|a| {
-                                        (a.kind, detect::source_music::detect(&a.features, a.kind))
-                                    })
-                                    .collect()
-                            },
-                        )
-                    },
-                )
-            },
-        );
+        // Loaded once per process (parsed on first use), before the detectors fan out.
+        let vocal_model = crate::model::VocalModel::embedded();
+        let (mut dialogue, mut vocals, mut cue_spans, mut effects, mut source_music) =
+            (None, None, None, None, Vec::new());
+        rayon::scope(|s| {
+            s.spawn(|_| dialogue = dx.map(|a| detect::dialogue::detect(&a.features)));
+            s.spawn(|_| {
+                if let (Some(a), Ok(model)) = (mx, &vocal_model) {
+                    let dx_features = dx.map(|d| &d.features);
+                    vocals = Some(detect::vocals::detect(&a.features, dx_features, model));
+                }
+            });
+            s.spawn(|_| {
+                cue_spans = mx.map(|a| detect::music::detect_cues(&a.features, &a.loudness));
+            });
+            s.spawn(|_| effects = fx.map(|a| detect::effects::detect(&a.features, &a.loudness)));
+            s.spawn(|_| {
+                source_music = [dx, fx]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (a.kind, detect::source_music::detect(&a.features, a.kind)))
+                    .collect();
+            });
+        });
         Detections {
             dialogue,
             vocal_model,
