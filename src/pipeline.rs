@@ -407,7 +407,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
     let Detections {
         dialogue,
         vocal_model,
-        vocals,
+        mut vocals,
         cue_spans,
         effects,
         source_music: found_source_music,
@@ -426,30 +426,33 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         .zip(cue_spans)
         .map(|(a, spans)| {
             let spans = leader.clip(StemKind::Music, spans);
+            // Deciding the kinds re-reads the vocal segments in the song cues (detect::vocals).
+            let decided = match vocals.as_mut() {
+                Some(v) => detect::vocals::classify_cues(&spans, v),
+                None => vec![
+                    detect::vocals::CueVocals {
+                        kind: crate::timeline::CueKind::Score,
+                        vocal_s: 0.0,
+                        vocal_ratio: 0.0,
+                        confidence: 0.0,
+                    };
+                    spans.len()
+                ],
+            };
             spans
                 .iter()
+                .zip(decided)
                 .enumerate()
-                .map(|(i, span)| {
-                    let v = vocals
-                        .as_ref()
-                        .map(|v| detect::vocals::classify_cue(span, v))
-                        .unwrap_or(detect::vocals::CueVocals {
-                            kind: crate::timeline::CueKind::Score,
-                            vocal_s: 0.0,
-                            vocal_ratio: 0.0,
-                            confidence: 0.0,
-                        });
-                    MusicCue {
-                        number: i + 1,
-                        start_s: span.start_s,
-                        end_s: span.end_s,
-                        duration_s: span.duration_s(),
-                        kind: v.kind,
-                        vocal_s: v.vocal_s,
-                        vocal_ratio: v.vocal_ratio,
-                        confidence: v.confidence,
-                        loudness: a.loudness.segment(span.start_s, span.end_s),
-                    }
+                .map(|(i, (span, v))| MusicCue {
+                    number: i + 1,
+                    start_s: span.start_s,
+                    end_s: span.end_s,
+                    duration_s: span.duration_s(),
+                    kind: v.kind,
+                    vocal_s: v.vocal_s,
+                    vocal_ratio: v.vocal_ratio,
+                    confidence: v.confidence,
+                    loudness: a.loudness.segment(span.start_s, span.end_s),
                 })
                 .collect()
         })

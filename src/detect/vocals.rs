@@ -54,6 +54,8 @@ pub struct VocalActivity {
     pub segments: Vec<Span>,
     /// The song/score rule of the model that produced this.
     pub rule: CueRule,
+    /// The smoothing settings of that model (the segments are re-read once the cues are known).
+    pub smoothing: Smoothing,
     /// Problems that kept the detector from running (reported as warnings).
     pub warnings: Vec<String>,
 }
@@ -74,6 +76,7 @@ pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>, model: &VocalModel) 
         window_start_s: mx.windows.iter().map(|w| w.start_s).collect(),
         window_len_s: mx.texture_len_s,
         rule: model.cue_rule.clone(),
+        smoothing: model.smoothing.clone(),
         ..VocalActivity::default()
     };
     let mut p = match model.predict(&mx.windows) {
@@ -155,9 +158,50 @@ fn suppress_bleed(p: &mut [f32], mx: &FeatureTrack, dx: &FeatureTrack) {
     }
 }
 
-/// Viterbi smoothing of window probabilities into voice segments (see the module docs).
+/// Viterbi smoothing of window probabilities into voice segments, with `s.prior` as the
+/// emission's reference everywhere (see the module docs).
 pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothing) -> Vec<Span> {
-    let n = p.len().min(window_start_s.len());
+    let reference = vec![s.prior; p.len()];
+    smooth_with_reference(p, &reference, window_start_s, window_len_s, s)
+}
+
+/// [`smooth`] with the emission's reference probability lowered to `s.song_prior` for the
+/// windows whose centre lies in one of `songs` (step 4 of the module docs).
+pub fn smooth_in_songs(
+    p: &[f32],
+    window_start_s: &[f64],
+    window_len_s: f64,
+    s: &Smoothing,
+    songs: &[Span],
+) -> Vec<Span> {
+    let reference: Vec<f64> = window_start_s
+        .iter()
+        .take(p.len())
+        .map(|&start| {
+            let c = start + window_len_s / 2.0;
+            if songs
+                .iter()
+                .any(|song| c >= song.start_s && c <= song.end_s)
+            {
+                s.song_prior
+            } else {
+                s.prior
+            }
+        })
+        .collect();
+    smooth_with_reference(p, &reference, window_start_s, window_len_s, s)
+}
+
+/// The two-state Viterbi decoding of the module docs; `reference[t]` is the probability that window
+/// `t`'s emission is read against (a window above it favours voice, one below it no voice).
+fn smooth_with_reference(
+    p: &[f32],
+    reference: &[f64],
+    window_start_s: &[f64],
+    window_len_s: f64,
+    s: &Smoothing,
+) -> Vec<Span> {
+    let n = p.len().min(window_start_s.len()).min(reference.len());
     if n == 0 {
         return Vec::new();
     }
@@ -166,7 +210,8 @@ pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothin
     let (stay, switch) = ((1.0 - q).ln(), q.ln());
     let emit = |t: usize| {
         let pt = (p[t] as f64).clamp(1e-4, 1.0 - 1e-4);
-        [((1.0 - pt) / (1.0 - prior)).ln(), (pt / prior).ln()]
+        let r = reference[t].clamp(1e-3, 1.0 - 1e-3);
+        [((1.0 - pt) / (1.0 - r)).ln(), (pt / r).ln()]
     };
     let mut score = [(1.0 - prior).ln() + emit(0)[0], prior.ln() + emit(0)[1]];
     // Back-pointers: bit k of back[t] = the best previous state for state k at t.
@@ -220,6 +265,41 @@ pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothin
     }
     segments.retain(|seg| seg.duration_s() >= s.min_segment_s);
     segments
+}
+
+/// Song or score for each of `cues` by [`classify_cue`], after which the vocal segments are
+/// decoded again with the song cues' reference probability (step 4 of the module docs). The kinds
+/// and confidences are those of the first reading (the rule does not read the new segments'
+/// seconds, so a cue's kind cannot drift); `vocal_s` and `vocal_ratio` are the new segments'.
+pub fn classify_cues(cues: &[Span], vocals: &mut VocalActivity) -> Vec<CueVocals> {
+    let decided: Vec<CueVocals> = cues.iter().map(|c| classify_cue(c, vocals)).collect();
+    let songs: Vec<Span> = cues
+        .iter()
+        .zip(&decided)
+        .filter(|(_, d)| d.kind == CueKind::Song)
+        .map(|(c, _)| *c)
+        .collect();
+    if songs.is_empty() {
+        return decided;
+    }
+    vocals.segments = smooth_in_songs(
+        &vocals.probability,
+        &vocals.window_start_s,
+        vocals.window_len_s,
+        &vocals.smoothing,
+        &songs,
+    );
+    cues.iter()
+        .zip(decided)
+        .map(|(c, d)| {
+            let again = classify_cue(c, vocals);
+            CueVocals {
+                vocal_s: again.vocal_s,
+                vocal_ratio: again.vocal_ratio,
+                ..d
+            }
+        })
+        .collect()
 }
 
 /// Song or score for one cue, from the confident windows (or, for an old model's rule, the vocal
@@ -333,6 +413,7 @@ mod tests {
             window_len_s: 1.0,
             segments,
             rule,
+            smoothing: Smoothing::default(),
             warnings: Vec::new(),
         }
     }
@@ -505,6 +586,67 @@ mod tests {
         }
         let segs = smooth(&p, &starts(n), 1.0, &Smoothing::default());
         assert_eq!(segs.len(), 1, "{segs:?}");
+    }
+
+    #[test]
+    fn a_middling_stretch_is_voice_inside_a_song_cue_but_not_outside() {
+        // 10 s at 0.35 from 20 s: under the prior (0.5), over the song reference (0.2).
+        let p = probabilities(60.0, &[(20.0, 30.0, 0.35)]);
+        let (s, start) = (Smoothing::default(), starts(p.len()));
+        assert!(smooth(&p, &start, 1.0, &s).is_empty());
+        let in_song = smooth_in_songs(&p, &start, 1.0, &s, &[Span::new(10.0, 50.0)]);
+        assert_eq!(in_song.len(), 1, "{in_song:?}");
+        assert!(
+            (in_song[0].start_s - 20.375).abs() < 0.5 && (in_song[0].end_s - 30.375).abs() < 0.5,
+            "{in_song:?}"
+        );
+        // A song cue elsewhere does not change the reading of this stretch.
+        let elsewhere = smooth_in_songs(&p, &start, 1.0, &s, &[Span::new(35.0, 55.0)]);
+        assert!(elsewhere.is_empty(), "{elsewhere:?}");
+        // Windows under the song reference stay no voice even inside a song.
+        let low = probabilities(60.0, &[(20.0, 30.0, 0.12)]);
+        assert!(smooth_in_songs(&low, &start, 1.0, &s, &[Span::new(10.0, 50.0)]).is_empty());
+    }
+
+    #[test]
+    fn a_song_cue_gains_its_weakly_sung_lines_and_keeps_its_kind() {
+        // Song cue 0-40 s: 8 s of confident singing, then 12 s of weaker lines at 0.4. Score cue
+        // 50-90 s with the same weak stretch: it stays without voice.
+        let p = probabilities(
+            100.0,
+            &[(4.0, 12.0, 0.9), (16.0, 28.0, 0.4), (60.0, 72.0, 0.4)],
+        );
+        let cues = [Span::new(0.0, 40.0), Span::new(50.0, 90.0)];
+        let mut v = activity_from(p, CueRule::default());
+        let before: Vec<CueVocals> = cues.iter().map(|c| classify_cue(c, &v)).collect();
+        let after = classify_cues(&cues, &mut v);
+        assert_eq!(
+            after.iter().map(|c| c.kind).collect::<Vec<_>>(),
+            [CueKind::Song, CueKind::Score]
+        );
+        assert_eq!(
+            (after[0].confidence, after[1].confidence),
+            (before[0].confidence, before[1].confidence)
+        );
+        assert!(before[0].vocal_s < 9.0, "{before:?}");
+        assert!(after[0].vocal_s > 19.0, "{after:?}");
+        assert_eq!(after[1].vocal_s, 0.0, "{after:?}");
+        assert!(
+            v.segments.iter().all(|s| s.end_s < 40.0),
+            "{:?}",
+            v.segments
+        );
+    }
+
+    #[test]
+    fn without_a_song_cue_the_segments_are_left_as_they_were() {
+        let p = probabilities(60.0, &[(20.0, 30.0, 0.35), (40.0, 45.0, 0.9)]);
+        let cues = [Span::new(0.0, 60.0)];
+        let mut v = activity_from(p, CueRule::default());
+        let segments = v.segments.clone();
+        let c = classify_cues(&cues, &mut v);
+        assert_eq!(c[0].kind, CueKind::Score, "{c:?}");
+        assert_eq!(v.segments, segments);
     }
 
     fn frames_from(levels: &[f32]) -> Vec<FrameSummary> {

@@ -231,7 +231,10 @@ impl EvalReport {
     }
 }
 
-/// The detector's output on one example, as `analyze` would produce it (no dialogue stem).
+/// The detector's output on one example, as `analyze` would produce it (no dialogue stem) before
+/// the cue decisions: the segments are not re-read with the song reference
+/// (`detect::vocals::classify_cues`), so the cross-validation frame figures measure the model and
+/// the context-free smoothing, comparable with earlier sessions.
 pub fn activity_of(
     model: &VocalModel,
     ex: &Example,
@@ -246,6 +249,7 @@ pub fn activity_of(
         window_len_s: texture_len_s,
         segments,
         rule: model.cue_rule.clone(),
+        smoothing: model.smoothing.clone(),
         warnings: Vec::new(),
     })
 }

@@ -89,6 +89,18 @@ pub struct Smoothing {
     pub min_gap_s: f64,
     /// Vocal segments shorter than this (after filling gaps) are dropped, seconds.
     pub min_segment_s: f64,
+    /// The emission's reference probability inside cues that the cue rule calls songs (the
+    /// start distribution stays `prior`): in a song a voice is far likelier than a priori, so a
+    /// window of middling probability there is read as voice (see `detect::vocals`). A model
+    /// file without the field (written before session 17) gets the default.
+    #[serde(default = "default_song_prior")]
+    pub song_prior: f64,
+}
+
+/// The reference probability inside song cues measured on the development reels (models/README.md,
+/// "Session 17").
+fn default_song_prior() -> f64 {
+    0.2
 }
 
 impl Default for Smoothing {
@@ -98,6 +110,7 @@ impl Default for Smoothing {
             prior: 0.5,
             min_gap_s: 0.6,
             min_segment_s: 0.75,
+            song_prior: default_song_prior(),
         }
     }
 }
