@@ -1,0 +1,46 @@
+//! Development aid: analyses one reel folder and writes the music stem's vocal probabilities (after
+//! the dialogue-bleed correction, one per texture window) with the window start times, and the music
+//! stem's frame summaries, for offline study of the vocal segmentation (scratch use, not a product).
+//!
+//!     cargo run --release --example vocal_dump -- /tmp/dev-reels/DEV1 /tmp/out/DEV1
+
+use std::io::Write;
+use std::path::Path;
+
+use stemscope::discover::{DiscoverOptions, StemKind, discover};
+use stemscope::pipeline::{AnalyzeOptions, analyze_stems};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (dir, out) = match (args.next(), args.next()) {
+        (Some(d), Some(o)) => (d, o),
+        _ => anyhow::bail!("usage: vocal_dump REEL_DIR OUT_DIR"),
+    };
+    std::fs::create_dir_all(&out)?;
+    let sets = discover(Path::new(&dir), &DiscoverOptions::default())?;
+    let set = sets.first().ok_or_else(|| anyhow::anyhow!("no stems"))?;
+    let title = analyze_stems(set, &AnalyzeOptions::default())?;
+    let mx = title
+        .get(StemKind::Music)
+        .ok_or_else(|| anyhow::anyhow!("no music stem"))?;
+    let dx = title.get(StemKind::Dialogue).map(|d| &d.features);
+    let model = stemscope::model::VocalModel::embedded()?;
+    let v = stemscope::detect::vocals::detect(&mx.features, dx, model);
+    let mut f = std::fs::File::create(Path::new(&out).join("vocal_p.tsv"))?;
+    for (s, p) in v.window_start_s.iter().zip(&v.probability) {
+        writeln!(f, "{s}\t{p}")?;
+    }
+    let mut f = std::fs::File::create(Path::new(&out).join("music_frames.f32"))?;
+    for fr in &mx.features.frames {
+        for x in fr.to_array() {
+            f.write_all(&x.to_le_bytes())?;
+        }
+    }
+    println!(
+        "{} windows, {} frames, hop {}",
+        v.probability.len(),
+        mx.features.frames.len(),
+        mx.features.frame_hop_s
+    );
+    Ok(())
+}
