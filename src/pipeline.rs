@@ -81,23 +81,6 @@ impl TitleAnalysis {
     }
 }
 
-/// What the tasks of one stem's step returned.
-struct StepOutcome {
-    features: crate::Result<()>,
-    loudness: crate::Result<()>,
-    read: crate::Result<()>,
-}
-
-impl Default for StepOutcome {
-    fn default() -> Self {
-        StepOutcome {
-            features: Ok(()),
-            loudness: Ok(()),
-            read: Ok(()),
-        }
-    }
-}
-
 struct StemWorker {
     kind: StemKind,
     files: Vec<PathBuf>,
@@ -141,26 +124,11 @@ impl StemWorker {
         })
     }
 
-    /// Starts a step: takes the stem's next block (read ahead during the previous step). False,
-    /// with `block` empty, once the stem has ended (the mix meter then reads silence for it).
-    fn advance(&mut self) -> bool {
-        let live = self.ahead.advance(&mut self.block);
-        let channels = self.ahead.reader().info().channel_count().max(1);
-        self.frames_read += (self.block.len() / channels) as u64;
-        live
-    }
-
-    /// The step's three independent tasks on the block [`StemWorker::advance`] took, over disjoint
-    /// parts of the worker: features (condition, extract, tone probe), loudness (the meter reads
-    /// the original channels) and the read of the next block. Each writes its outcome to `out`.
-    fn tasks<'a>(
-        &'a mut self,
-        out: &'a mut StepOutcome,
-    ) -> (
-        impl FnOnce() + Send + 'a,
-        impl FnOnce() + Send + 'a,
-        impl FnOnce() + Send + 'a,
-    ) {
+    /// Analyses the stem's next block while its reader decodes the one after; returns false, with
+    /// `block` empty, once the stem has ended (the mix meter then reads silence for it).
+    fn step(&mut self) -> crate::Result<bool> {
+        // Loudness reads the original channels, the features the conditioned signal: independent,
+        // so they run side by side (the meter's K-weighting is the largest serial part of a stem).
         let StemWorker {
             ahead,
             meter,
@@ -172,24 +140,23 @@ impl StemWorker {
             analysis_block,
             ..
         } = self;
-        let StepOutcome {
-            features: features_out,
-            loudness: loudness_out,
-            read: read_out,
-        } = out;
-        let block: &'a [f32] = block;
-        let features = move || {
-            *features_out = (|| {
-                analysis_block.clear();
-                conditioner.push(block, analysis_block)?;
-                extractor.push_observed(analysis_block, track, &mut |v| probe.observe(v));
-                probe.push_samples(analysis_block);
-                Ok(())
-            })();
-        };
-        let loudness = move || *loudness_out = meter.push(block);
-        let read = move || *read_out = ahead.fetch();
-        (features, loudness, read)
+        let stepped = ahead.next_with(block, |block| {
+            let (metered, featured) = rayon::join(
+                || meter.push(block),
+                || -> crate::Result<()> {
+                    analysis_block.clear();
+                    conditioner.push(block, analysis_block)?;
+                    extractor.push_observed(analysis_block, track, &mut |v| probe.observe(v));
+                    probe.push_samples(analysis_block);
+                    Ok(())
+                },
+            );
+            metered?;
+            featured
+        })?;
+        let channels = self.ahead.reader().info().channel_count().max(1);
+        self.frames_read += (self.block.len() / channels) as u64;
+        Ok(stepped.is_some())
     }
 
     fn finish(mut self) -> crate::Result<StemAnalysis> {
@@ -240,70 +207,26 @@ pub fn analyze_stems(set: &StemSet, opts: &AnalyzeOptions) -> crate::Result<Titl
     let kinds: Vec<StemKind> = workers.iter().map(|w| w.kind).collect();
     let mut mix_blocks: Vec<Vec<f32>> = vec![Vec::new(); workers.len()];
     let mut mix_pending = false;
-    let mut outcomes: Vec<StepOutcome> = workers.iter().map(|_| StepOutcome::default()).collect();
     loop {
-        let live: Vec<bool> = workers.iter_mut().map(StemWorker::advance).collect();
-        let mut metered = Ok(());
-        {
-            // Every task of the step, flat, in the order the threads take them (each takes the
-            // oldest task left): the indivisible ones longest first (the mix's sum and
-            // K-weighting, the stems' meters, the reads), then the features, whose frame analysis
-            // is itself split across threads and so fills both threads at the end of the step.
-            // With nested joins, a meter or the mix often ran last, alone, while the other thread
-            // idled. The tasks are independent: the results do not depend on their order.
-            let mut features = Vec::with_capacity(workers.len());
-            let mut loudness = Vec::with_capacity(workers.len());
-            let mut reads = Vec::with_capacity(workers.len());
-            for ((w, out), _) in workers
-                .iter_mut()
-                .zip(outcomes.iter_mut())
-                .zip(&live)
-                .filter(|(_, live)| **live)
-            {
-                let (f, l, r) = w.tasks(out);
-                features.push(f);
-                loudness.push(l);
-                reads.push(r);
-            }
-            let mix_task = mix.as_mut().filter(|_| mix_pending).map(|m| {
-                let (kinds, mix_blocks, metered) = (&kinds, &mix_blocks, &mut metered);
-                move || {
-                    *metered = m.push_stems(
-                        kinds
-                            .iter()
-                            .copied()
-                            .zip(mix_blocks.iter().map(Vec::as_slice)),
-                    )
-                }
-            });
-            rayon::scope_fifo(|s| {
-                if let Some(mut m) = mix_task {
-                    s.spawn_fifo(move |_| m());
-                }
-                for l in loudness {
-                    s.spawn_fifo(move |_| l());
-                }
-                for r in reads {
-                    s.spawn_fifo(move |_| r());
-                }
-                for f in features {
-                    s.spawn_fifo(move |_| f());
-                }
-            });
-        }
+        let (metered, stepped) = rayon::join(
+            || match mix.as_mut() {
+                Some(m) if mix_pending => m.push_stems(
+                    kinds
+                        .iter()
+                        .copied()
+                        .zip(mix_blocks.iter().map(Vec::as_slice)),
+                ),
+                _ => Ok(()),
+            },
+            || {
+                workers
+                    .par_iter_mut()
+                    .map(StemWorker::step)
+                    .collect::<crate::Result<Vec<bool>>>()
+            },
+        );
         metered?;
-        // Errors in stem order; within a stem, the block's own before the read of the next.
-        for out in &mut outcomes {
-            let StepOutcome {
-                features,
-                loudness,
-                read,
-            } = std::mem::take(out);
-            loudness?;
-            features?;
-            read?;
-        }
-        if !live.contains(&true) {
+        if !stepped?.contains(&true) {
             // Every stem has ended; this step metered the mix of the last blocks.
             break;
         }

@@ -55,31 +55,20 @@ impl ReadAhead {
         block: &mut Vec<f32>,
         work: impl FnOnce(&[f32]) -> crate::Result<R> + Send,
     ) -> crate::Result<Option<R>> {
-        if !self.advance(block) {
+        if self.ahead.is_empty() {
+            // Only an ended reader leaves `ahead` empty.
+            block.clear();
             return Ok(None);
         }
+        std::mem::swap(block, &mut self.ahead);
         let (fetched, worked) = rayon::join(|| self.fetch(), || work(block));
         let r = worked?;
         fetched?;
         Ok(Some(r))
     }
 
-    /// The first half of [`ReadAhead::next_with`], for callers that schedule the work and the read
-    /// themselves: moves the next block into `block` and returns true, or returns false, with
-    /// `block` empty, at the end of the stream. [`ReadAhead::fetch`] then reads the block after it
-    /// into `block`'s previous buffer.
-    pub fn advance(&mut self, block: &mut Vec<f32>) -> bool {
-        if self.ahead.is_empty() {
-            // Only an ended reader leaves `ahead` empty.
-            block.clear();
-            return false;
-        }
-        std::mem::swap(block, &mut self.ahead);
-        true
-    }
-
     /// Reads the next block into `ahead` (empty once the stream has ended).
-    pub fn fetch(&mut self) -> crate::Result<()> {
+    fn fetch(&mut self) -> crate::Result<()> {
         self.ahead.clear();
         if self.ended {
             return Ok(());
