@@ -58,9 +58,7 @@ impl MixMeter {
                     .iter()
                     .map(|(roles, _)| route_stem(roles, &layout))
                     .collect();
-                // The mix's K-weighting is the longest indivisible task of a pipeline step:
-                // split, it no longer runs alone at the end of a step while a thread idles.
-                let meter = LoudnessMeter::new(&layout, rate, true_peak)?.with_split_filter();
+                let meter = LoudnessMeter::new(&layout, rate, true_peak)?;
                 (Some(meter), routes, layout.len())
             }
             Some(_) => {

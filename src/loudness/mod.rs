@@ -182,8 +182,6 @@ pub fn ebur128_channel(role: ChannelRole) -> ebur128::Channel {
 /// Streaming loudness meter over interleaved frames at the stem's own rate.
 pub struct LoudnessMeter {
     filter: kweight::KWeighting,
-    /// Filter the channels in two halves side by side ([`LoudnessMeter::with_split_filter`]).
-    split_filter: bool,
     weights: Vec<f64>,
     /// Frames per 100 ms step (libebur128's `(rate + 5) / 10`).
     step_frames: usize,
@@ -233,7 +231,6 @@ impl LoudnessMeter {
         let has_tp = true_peak.is_some();
         Ok(LoudnessMeter {
             filter: kweight::KWeighting::new(channels.len(), sample_rate),
-            split_filter: false,
             weights: channels.iter().map(|&r| channel_weight(r)).collect(),
             step_frames,
             filled: 0,
@@ -247,14 +244,6 @@ impl LoudnessMeter {
                 ..Default::default()
             },
         })
-    }
-
-    /// This meter filters its channels in two halves side by side (rayon), for a meter whose
-    /// filter is the longest indivisible task of a pipeline step: the mix. The trace is
-    /// identical bit for bit ([`kweight::KWeighting::process_split`]).
-    pub fn with_split_filter(mut self) -> Self {
-        self.split_filter = true;
-        self
     }
 
     pub fn channels(&self) -> usize {
@@ -274,11 +263,7 @@ impl LoudnessMeter {
         while !rest.is_empty() {
             let take = (self.step_frames - self.filled).min(rest.len() / ch);
             let (now, later) = rest.split_at(take * ch);
-            if self.split_filter {
-                self.filter.process_split(now);
-            } else {
-                self.filter.process(now);
-            }
+            self.filter.process(now);
             if let Some(tp) = self.true_peak.as_mut() {
                 self.step_true_peak = self.step_true_peak.max(tp.scan(now));
             }
