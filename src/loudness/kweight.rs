@@ -5,7 +5,9 @@
 //! from the analogue prototype), so our energies agree with the reference. We run the two stages as
 //! cascaded transposed direct-form-II biquads in `f64`, all channels of a frame together: the
 //! recursions of different channels are independent, so the CPU overlaps them, which makes this
-//! several times cheaper than a per-channel 4th-order direct form.
+//! several times cheaper than a per-channel 4th-order direct form. Where the CPU has AVX2 and FMA,
+//! four channels share one vector (the `avx2` module), bit-identical to the scalar FMA loop and 2.6x
+//! faster on 5.1 (`cargo bench --bench loudness -- sample_peak`: 9.7 -> 3.8 ms per 10 s).
 //!
 //! What bounds the speed is each biquad's recursion (the output feeds the next sample's state),
 //! not the arithmetic: the state update adds the input terms first and the feedback term last, in
@@ -99,11 +101,26 @@ impl KWeighting {
         self.process_generic::<false>(interleaved);
     }
 
-    /// [`process`](Self::process) compiled with FMA (and AVX2, for wider lanes across channels).
+    /// [`process`](Self::process) compiled with FMA and AVX2: up to eight channels (7.1) run as
+    /// vectors of four channels ([`avx2`]); more channels run the scalar loop with FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, interleaved: &[f32]) {
-        self.process_generic::<true>(interleaved);
+        let (f, g) = (self.shelf, self.high_pass);
+        // SAFETY (all arms): this function runs only where the CPU has AVX2 and FMA (`has_fma`).
+        unsafe {
+            match self.state.len() {
+                1 => avx2::run::<1>(&f, &g, &mut self.state, interleaved),
+                2 => avx2::run::<2>(&f, &g, &mut self.state, interleaved),
+                3 => avx2::run::<3>(&f, &g, &mut self.state, interleaved),
+                4 => avx2::run::<4>(&f, &g, &mut self.state, interleaved),
+                5 => avx2::run::<5>(&f, &g, &mut self.state, interleaved),
+                6 => avx2::run::<6>(&f, &g, &mut self.state, interleaved),
+                7 => avx2::run::<7>(&f, &g, &mut self.state, interleaved),
+                8 => avx2::run::<8>(&f, &g, &mut self.state, interleaved),
+                _ => self.process_generic::<true>(interleaved),
+            }
+        }
     }
 
     /// `FUSED`: the feedback term is added by `mul_add` (one rounding; only where FMA is an
@@ -201,6 +218,120 @@ impl KWeighting {
     }
 }
 
+/// The FMA loop with four channels per 256-bit vector. The compiler does not vectorise the
+/// per-channel arrays of [`KWeighting::run`] (measured: scalar `vmulsd`/`vsubsd` with stack spills
+/// for a 5.1 frame), and the filter was the largest single cost of an analysis (30% of a 1-thread
+/// 5.1 run's samples under `perf`). Every lane does exactly the scalar FMA loop's operations in the
+/// same order (a multiply and an add where it multiplies and adds, one fused multiply-add where it
+/// calls `mul_add`), so the results are bit-identical to it; a test checks this.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Biquad, ChannelState};
+    use std::arch::x86_64::*;
+
+    /// Filters `C` interleaved channels (1..=8): lanes past the last channel filter zeros and are
+    /// never stored.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn run<const C: usize>(
+        f: &Biquad,
+        g: &Biquad,
+        state: &mut [ChannelState],
+        interleaved: &[f32],
+    ) {
+        const { assert!(C >= 1 && C <= 8) };
+        if state.len() != C {
+            return;
+        }
+        let groups = C.div_ceil(4);
+        let (fb0, fb1, fb2) = (
+            _mm256_set1_pd(f.b0),
+            _mm256_set1_pd(f.b1),
+            _mm256_set1_pd(f.b2),
+        );
+        let (fna1, fa2) = (_mm256_set1_pd(-f.a1), _mm256_set1_pd(f.a2));
+        let (gb0, gb1, gb2) = (
+            _mm256_set1_pd(g.b0),
+            _mm256_set1_pd(g.b1),
+            _mm256_set1_pd(g.b2),
+        );
+        let (gna1, ga2) = (_mm256_set1_pd(-g.a1), _mm256_set1_pd(g.a2));
+        let abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fff_ffff));
+
+        // State as [group][variable] vectors, one lane per channel.
+        let mut s = [[_mm256_setzero_pd(); 4]; 2];
+        let mut sum = [_mm256_setzero_pd(); 2];
+        let mut peak = [_mm_setzero_ps(); 2];
+        for k in 0..groups {
+            let mut vars = [[0.0f64; 4]; 4];
+            let (mut sums, mut peaks) = ([0.0f64; 4], [0.0f32; 4]);
+            for (l, st) in state.iter().skip(4 * k).take(4).enumerate() {
+                for (v, &x) in vars.iter_mut().zip(&st.s) {
+                    v[l] = x;
+                }
+                sums[l] = st.sum_sq;
+                peaks[l] = st.peak;
+            }
+            // SAFETY: the arrays hold four values each, as the unaligned loads read.
+            unsafe {
+                for (sv, v) in s[k].iter_mut().zip(&vars) {
+                    *sv = _mm256_loadu_pd(v.as_ptr());
+                }
+                sum[k] = _mm256_loadu_pd(sums.as_ptr());
+                peak[k] = _mm_loadu_ps(peaks.as_ptr());
+            }
+        }
+
+        for frame in interleaved.chunks_exact(C) {
+            for k in 0..groups {
+                let lanes = &frame[4 * k..(4 * k + 4).min(C)];
+                // SAFETY: each load reads no more than `lanes` holds (4, 2 or 1 values).
+                let x32 = unsafe {
+                    match lanes.len() {
+                        4 => _mm_loadu_ps(lanes.as_ptr()),
+                        3 => _mm_set_ps(0.0, lanes[2], lanes[1], lanes[0]),
+                        2 => _mm_castpd_ps(_mm_load_sd(lanes.as_ptr().cast::<f64>())),
+                        _ => _mm_load_ss(lanes.as_ptr()),
+                    }
+                };
+                // `max(|x|, peak)` returns `peak` when |x| is NaN, as `f32::max` does.
+                peak[k] = _mm_max_ps(_mm_and_ps(x32, abs_mask), peak[k]);
+                let x = _mm256_cvtps_pd(x32);
+                let [s0, s1, s2, s3] = &mut s[k];
+                let y1 = _mm256_add_pd(_mm256_mul_pd(fb0, x), *s0);
+                *s0 = _mm256_fmadd_pd(fna1, y1, _mm256_add_pd(_mm256_mul_pd(fb1, x), *s1));
+                *s1 = _mm256_sub_pd(_mm256_mul_pd(fb2, x), _mm256_mul_pd(fa2, y1));
+                let y2 = _mm256_add_pd(_mm256_mul_pd(gb0, y1), *s2);
+                *s2 = _mm256_fmadd_pd(gna1, y2, _mm256_add_pd(_mm256_mul_pd(gb1, y1), *s3));
+                *s3 = _mm256_sub_pd(_mm256_mul_pd(gb2, y1), _mm256_mul_pd(ga2, y2));
+                sum[k] = _mm256_add_pd(sum[k], _mm256_mul_pd(y2, y2));
+            }
+        }
+
+        for k in 0..groups {
+            let mut vars = [[0.0f64; 4]; 4];
+            let (mut sums, mut peaks) = ([0.0f64; 4], [0.0f32; 4]);
+            // SAFETY: the arrays hold four values each, as the unaligned stores write.
+            unsafe {
+                for (v, sv) in vars.iter_mut().zip(&s[k]) {
+                    _mm256_storeu_pd(v.as_mut_ptr(), *sv);
+                }
+                _mm256_storeu_pd(sums.as_mut_ptr(), sum[k]);
+                _mm_storeu_ps(peaks.as_mut_ptr(), peak[k]);
+            }
+            for (l, st) in state.iter_mut().skip(4 * k).take(4).enumerate() {
+                for (x, v) in st.s.iter_mut().zip(&vars) {
+                    *x = v[l];
+                }
+                st.sum_sq = sums[l];
+                st.peak = peaks[l];
+            }
+        }
+    }
+}
+
 /// `input - a * y`, the state update's last step (on the loop-carried path).
 #[inline(always)]
 fn feedback<const FUSED: bool>(input: f64, a: f64, y: f64) -> f64 {
@@ -226,6 +357,64 @@ fn has_fma() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Noise-like test signal with a loud burst, 48 kHz interleaved.
+    fn signal(channels: usize, frames: usize) -> Vec<f32> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..channels * frames)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let gain = if (i / channels) % 9_000 < 300 {
+                    0.9
+                } else {
+                    0.05
+                };
+                gain * ((x >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_vector_loop_equals_the_scalar_fma_loop_bit_for_bit() {
+        if !has_fma() {
+            eprintln!("skipped: this CPU has no AVX2/FMA, so the vector loop never runs");
+            return;
+        }
+        let weights = [1.0, 1.0, 1.0, 0.0, 1.41, 1.41, 1.0, 1.0];
+        for channels in 1..=8 {
+            let x = signal(channels, 20_000);
+            let mut vector = KWeighting::new(channels, 48_000);
+            let mut scalar = vector.clone();
+            // Uneven blocks, with takes in between: the state carries across calls.
+            let mut at = 0;
+            for (i, len) in [1usize, 4_799, 4_800, 9_000, 1_400].into_iter().enumerate() {
+                let block = &x[at * channels..(at + len) * channels];
+                at += len;
+                vector.process(block);
+                scalar.process_generic::<true>(block);
+                if i % 2 == 1 {
+                    let (ev, pv) = vector.take(&weights[..channels]);
+                    let (es, ps) = scalar.take(&weights[..channels]);
+                    assert_eq!((ev.to_bits(), pv.to_bits()), (es.to_bits(), ps.to_bits()));
+                }
+            }
+            for (v, s) in vector.state.iter().zip(&scalar.state) {
+                assert_eq!(
+                    v.s.map(f64::to_bits),
+                    s.s.map(f64::to_bits),
+                    "{channels} channels"
+                );
+                assert_eq!(
+                    v.sum_sq.to_bits(),
+                    s.sum_sq.to_bits(),
+                    "{channels} channels"
+                );
+                assert_eq!(v.peak.to_bits(), s.peak.to_bits(), "{channels} channels");
+            }
+        }
+    }
 
     #[test]
     fn k_weighting_gain_at_1khz_is_near_zero_and_shelf_adds_4db_at_high_frequencies() {
