@@ -1,6 +1,7 @@
 //! Development aid: analyses one reel folder and writes the music stem's vocal probabilities (after
-//! the dialogue-bleed correction, one per texture window) with the window start times, and the music
-//! stem's frame summaries, for offline study of the vocal segmentation (scratch use, not a product).
+//! the dialogue-bleed correction, one per texture window) with the window start times, for offline
+//! study of the vocal segmentation with `tools/reference/vocal_eval.py --dump` (scratch use, not a
+//! product). The stems' frame summaries are `cue_dump`'s job.
 //!
 //!     cargo run --release --example vocal_dump -- /tmp/dev-reels/DEV1 /tmp/out/DEV1
 
@@ -30,17 +31,6 @@ fn main() -> anyhow::Result<()> {
     for (s, p) in v.window_start_s.iter().zip(&v.probability) {
         writeln!(f, "{s}\t{p}")?;
     }
-    let mut f = std::fs::File::create(Path::new(&out).join("music_frames.f32"))?;
-    for fr in &mx.features.frames {
-        for x in fr.to_array() {
-            f.write_all(&x.to_le_bytes())?;
-        }
-    }
-    println!(
-        "{} windows, {} frames, hop {}",
-        v.probability.len(),
-        mx.features.frames.len(),
-        mx.features.frame_hop_s
-    );
+    println!("{} windows", v.probability.len());
     Ok(())
 }

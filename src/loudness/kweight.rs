@@ -118,7 +118,7 @@ impl KWeighting {
                 6 => avx2::run::<6>(&f, &g, &mut self.state, interleaved),
                 7 => avx2::run::<7>(&f, &g, &mut self.state, interleaved),
                 8 => avx2::run::<8>(&f, &g, &mut self.state, interleaved),
-                _ => self.process_generic::<true>(interleaved),
+                _ => self.run_dyn::<true>(interleaved),
             }
         }
     }
