@@ -87,8 +87,10 @@ fetch_pkg() {
       while IFS= read -r -d '' f; do
         ffmpeg -nostdin -loglevel error -y -i "$f" "${f%.*}.opus.flac" && rm -f "$f"
       done
-  else
-    echo "ffmpeg not found: Opus tracks of $pkg will be skipped" >&2
+  elif [ -n "$(find "$OUT/extract/$pkg" -type f -iname '*.opus' -print -quit)" ]; then
+    # Not marked done, so a run after ffmpeg is installed converts them instead of skipping them again.
+    echo "ffmpeg not found: Opus tracks of $pkg skipped this time; install ffmpeg and run again" >&2
+    return 0
   fi
   # Nexuiz ships its music inside a zip (.pk3).
   find "$OUT/extract/$pkg" -type f -iname '*.pk3' -print0 |
