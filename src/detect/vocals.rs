@@ -45,16 +45,6 @@
 //!    score cues and the music outside cues keep the context-free reading, so a choir "ooh" in a
 //!    score cue stays as it was. The cost: a score cue the rule wrongly calls a song has its
 //!    middling strings read as voice too. Measured: models/README.md, "Session 17".
-//!    Since session 18 only song cues whose confidence is at least
-//!    `smoothing.song_min_confidence` (0.75) are re-read. Why: three of the five score cues called
-//!    song on the development reels are orchestral strings that the model reads at 0.3-0.8 for
-//!    most of the cue, called song by a small margin, and the re-reading made their false voice
-//!    17 s -> 54 s. Their confidence was 0.68-0.73, while 40 of the 42 real songs called song had
-//!    0.77 or more. No statistic of the window probabilities (confident seconds, quantiles, runs,
-//!    the spacing of phrases) separates those strings from the weakly heard real songs, so the
-//!    kind stays as the rule says and only the re-reading waits for confident evidence: a
-//!    doubtful song keeps the context-free reading (the two real songs among them lose 16 s of
-//!    weak lines). Measured: models/README.md, "Session 18".
 
 use crate::features::{FeatureTrack, FrameSummary};
 use crate::model::{CueRule, Smoothing, VocalModel};
@@ -292,8 +282,7 @@ fn smooth_with_reference(
 }
 
 /// Song or score for each of `cues` by [`classify_cue`], after which the vocal segments are
-/// decoded again with the reference probability of the song cues whose confidence reaches
-/// `smoothing.song_min_confidence` (step 5 of the module docs). The kinds
+/// decoded again with the song cues' reference probability (step 5 of the module docs). The kinds
 /// and confidences are those of the first reading (the rule does not read the new segments'
 /// seconds, so a cue's kind cannot drift); `vocal_s` and `vocal_ratio` are the new segments'.
 pub fn classify_cues(cues: &[Span], vocals: &mut VocalActivity) -> Vec<CueVocals> {
@@ -301,9 +290,7 @@ pub fn classify_cues(cues: &[Span], vocals: &mut VocalActivity) -> Vec<CueVocals
     let songs: Vec<Span> = cues
         .iter()
         .zip(&decided)
-        .filter(|(_, d)| {
-            d.kind == CueKind::Song && d.confidence >= vocals.smoothing.song_min_confidence
-        })
+        .filter(|(_, d)| d.kind == CueKind::Song)
         .map(|(c, _)| *c)
         .collect();
     if songs.is_empty() {
@@ -686,60 +673,6 @@ mod tests {
             v.segments.iter().all(|s| s.end_s < 40.0),
             "{:?}",
             v.segments
-        );
-    }
-
-    #[test]
-    fn a_doubtful_song_cue_keeps_the_context_free_reading() {
-        // Like the strings cues called song on the development reels: 40 s at a middling 0.45
-        // with 6.5 s of swells to 0.75, just over the rule (16% of the cue in confident windows).
-        // (`probabilities` takes the first part that holds a window, so the swells come first.)
-        let p = probabilities(
-            60.0,
-            &[(10.0, 13.25, 0.75), (25.0, 28.25, 0.75), (0.0, 40.0, 0.45)],
-        );
-        let cue = [Span::new(0.0, 40.0)];
-        let mut v = activity_from(p.clone(), CueRule::default());
-        let first = classify_cue(&cue[0], &v);
-        assert_eq!(first.kind, CueKind::Song, "{first:?}");
-        assert!(
-            first.confidence < v.smoothing.song_min_confidence,
-            "{first:?}"
-        );
-        let segments = v.segments.clone();
-        let after = classify_cues(&cue, &mut v);
-        assert_eq!(after[0], first);
-        assert_eq!(v.segments, segments);
-        // The same cue is re-read when the threshold lets it through: the middling 0.45 becomes
-        // voice, which is what the threshold keeps from a doubtful cue.
-        let mut open = activity_from(p, CueRule::default());
-        open.smoothing.song_min_confidence = 0.0;
-        let reread = classify_cues(&cue, &mut open);
-        assert_eq!(reread[0].kind, CueKind::Song);
-        assert!(
-            reread[0].vocal_s > first.vocal_s + 10.0,
-            "{reread:?} {first:?}"
-        );
-    }
-
-    #[test]
-    fn a_confident_song_cue_is_re_read() {
-        // 20 s of clear singing in a 40 s cue, weaker lines at 0.35 between its phrases.
-        let p = probabilities(
-            60.0,
-            &[(2.0, 12.0, 0.95), (20.0, 30.0, 0.95), (0.0, 40.0, 0.35)],
-        );
-        let cue = [Span::new(0.0, 40.0)];
-        let mut v = activity_from(p, CueRule::default());
-        let first = classify_cue(&cue[0], &v);
-        assert!(
-            first.kind == CueKind::Song && first.confidence >= v.smoothing.song_min_confidence,
-            "{first:?}"
-        );
-        let after = classify_cues(&cue, &mut v);
-        assert!(
-            after[0].vocal_s > first.vocal_s + 10.0,
-            "{after:?} {first:?}"
         );
     }
 

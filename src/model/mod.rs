@@ -100,19 +100,6 @@ pub struct Smoothing {
     /// (models/README.md, "Session 17"). A model file without the field gets the default.
     #[serde(default = "default_end_pad_s")]
     pub end_pad_s: f64,
-    /// `song_prior` applies only inside song cues whose confidence (the cue rule's, reported per
-    /// cue) is at least this; a less confident song cue keeps the reference `prior`. A score cue
-    /// wrongly called a song is a doubtful one, and re-reading it turns its middling strings into
-    /// voice (models/README.md, "Session 18"). A model file without the field gets the default.
-    #[serde(default = "default_song_min_confidence")]
-    pub song_min_confidence: f64,
-}
-
-/// The middle of the confidence's range (0.5-1): on the development reels the wrongly-song
-/// strings cues were at 0.68-0.75 and the gain held from 0.73 to 0.77 (models/README.md,
-/// "Session 18").
-fn default_song_min_confidence() -> f64 {
-    0.75
 }
 
 /// One window hop (0.25 s): without it the development reels' segment ends fell 0.17 s (median)
@@ -136,7 +123,6 @@ impl Default for Smoothing {
             min_segment_s: 0.75,
             song_prior: default_song_prior(),
             end_pad_s: default_end_pad_s(),
-            song_min_confidence: default_song_min_confidence(),
         }
     }
 }
@@ -837,7 +823,6 @@ mod tests {
         .unwrap();
         assert_eq!(old, Smoothing::default());
         assert!(old.song_prior < old.prior && old.end_pad_s > 0.0);
-        assert!(old.song_min_confidence > 0.5 && old.song_min_confidence < 1.0);
     }
 
     #[test]
