@@ -14,7 +14,8 @@ the script stops if they differ from the report (a port out of date). Printed:
   p at lags 2-10 s, and its false / found voice (10 ms frames inside the truth cue) with the re-read
   and with the context-free reading (reference 0.5 everywhere);
 - with --sweep: score.py's kind_acc, voc_acc, voc_F1 per set for variants of the re-read (all song
-  cues; none; only those whose confidence reaches a threshold; a reference graded by confidence)
+  cues; none; only those whose confidence or rule margin reaches a threshold; a reference graded by
+  confidence; the low reference only near confident windows)
   and of the kind rule (a higher minimum of confident seconds; song only above a confidence).
 models/README.md, "Session 18", holds the figures.
 """
@@ -127,7 +128,8 @@ def decode(r, reread, kind=None):
     ref = np.full(len(p), SM['prior'])
     for (a, b), k, s in zip(pc, kinds, stats):
         if k:
-            ref[(cen >= a) & (cen <= b)] = reread(s)
+            m = (cen >= a) & (cen <= b)
+            ref[m] = reread(s) if not callable(getattr(reread, 'windows', None)) else reread.windows(p, m)
     return pc, stats, kinds, smooth(p, st, ref)
 
 
@@ -208,6 +210,22 @@ def main(argv):
         return ref
     for a, b in ((0.7, 0.8), (0.6, 0.9)):
         variants.append((f'reference graded by confidence {a}-{b}', graded(a, b), None))
+    class NearConfident:
+        """Reference song_prior only within `w` seconds of a window at p >= 0.7 of the song cue."""
+        def __init__(self, w):
+            self.w = w
+
+        def __call__(self, s):
+            return SM['song_prior']
+
+        def windows(self, p, m):
+            idx = np.where(m)[0]; sure = idx[p[idx] >= RULE['window_p']]
+            if not len(sure):
+                return np.full(len(idx), SM['prior'])
+            near = np.abs(idx[:, None] - sure[None, :]).min(1) * HOP <= self.w
+            return np.where(near, SM['song_prior'], SM['prior'])
+    variants.append(('reference 0.2 within 4 s of a p >= 0.7 window', NearConfident(4.0), None))
+    variants.append(('re-read if the rule margin >= 1.5', lambda s: SM['song_prior'] if s[1] >= 1.5 else SM['prior'], None))
     for ms in (3.0, 4.0, 5.5):
         variants.append((f'kind: min confident s {ms}', lambda s: SM['song_prior'],
                          lambda p, cen, a, b, s, ms=ms: cue_stats(p, cen, a, b, ms)[0]))
