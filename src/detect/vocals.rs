@@ -45,6 +45,14 @@
 //!    score cues and the music outside cues keep the context-free reading, so a choir "ooh" in a
 //!    score cue stays as it was. The cost: a score cue the rule wrongly calls a song has its
 //!    middling strings read as voice too. Measured: models/README.md, "Session 17".
+//!    Measured in session 18, nothing kept (models/README.md, "Session 18"): on the development
+//!    reels the re-read adds 44 s of false voice to the five score cues called song (three
+//!    orchestral strings cues called song by the narrowest margins, two cues holding a
+//!    neighbouring song's voice at a misplaced segue). Re-reading only the song cues whose
+//!    confidence is at least 0.75 removed most of it (voc_F1 up on three development sets, by
+//!    0.039 on seed 202) but took weak lines from the real songs of as low a confidence, and was
+//!    worse on the dev set and on held-out seed 7; no statistic of the window probabilities
+//!    (phrase rises, autocorrelation, runs, quantiles) tells those strings from those songs.
 
 use crate::features::{FeatureTrack, FrameSummary};
 use crate::model::{CueRule, Smoothing, VocalModel};
