@@ -7,9 +7,13 @@
 //!
 //! With a second argument `levels`, it prints instead one row per texture window: start time, mean
 //! level in dB, whether the window is usable for the change test, and its pitch-class profile;
-//! with `onsets`, one row per frame: time and spectral flux (the onset strength).
+//! with `onsets`, one row per frame: time and spectral flux (the onset strength); with `peaks`, one
+//! row per novelty peak of each run (see `novelty::peaks`) at 1.0x the run median or more: run start,
+//! run end, time, ratio to the median, same-piece veto (0/1), and the beat reading there
+//! (`beat::OnsetEnvelope::read`: two-sided over one-sided comb, strength before, strength after;
+//! -1 when a side is too short).
 use std::path::Path;
-use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, novelty};
+use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
 use stemscope::pipeline::{AnalyzeOptions, analyze_stems};
 
@@ -32,6 +36,32 @@ fn main() -> anyhow::Result<()> {
         let hop = mx.features.frame_hop_s;
         for (k, f) in mx.features.frames.iter().enumerate() {
             println!("{:.3}\t{:.5}", k as f64 * hop, f.flux);
+        }
+        return Ok(());
+    }
+    if std::env::args().nth(2).as_deref() == Some("peaks") {
+        let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
+        for run in &runs {
+            let curve = novelty::novelty_curve(&desc, run, &cfg);
+            let (med, found) = novelty::peaks(&curve, run, &cfg);
+            for (t, v) in found.into_iter().filter(|&(_, v)| med > 0.0 && v >= med) {
+                let veto = novelty::same_piece(&desc, run, t, &cfg);
+                let r = env.read(run, t, &cfg.beat);
+                let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
+                    (r.ratio, r.strength_before, r.strength_after)
+                });
+                println!(
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{}\t{:.4}\t{:.3}\t{:.3}",
+                    run.start_s,
+                    run.end_s,
+                    t,
+                    v / med,
+                    u8::from(veto),
+                    c,
+                    sb,
+                    sa
+                );
+            }
         }
         return Ok(());
     }

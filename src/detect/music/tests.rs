@@ -627,3 +627,52 @@ fn a_near_key_that_moves_away_within_twenty_seconds_is_a_segue() {
     );
     assert!(!novelty::same_piece(&d, &run, 30.0, &cfg));
 }
+
+#[test]
+fn a_piece_keeping_its_beat_through_a_change_of_arrangement_and_key_is_not_split() {
+    // One recording whose second section moves to D and drops the bowed lead, crossfaded over
+    // 39-41.5 s on the same 96 bpm bar grid (B starts 14 bars after A). The timbre test alone
+    // splits it (1.6x the median), and the keys differ, so the profile veto does not hold it; the
+    // beat grid carried through the change does.
+    let a = score_cue(
+        (4.0, 41.5),
+        (1.5, 2.5),
+        (false, true),
+        (60, false, 96.0, true, true),
+        -22.0,
+    );
+    let b = score_cue(
+        (39.0, 76.0),
+        (2.5, 2.0),
+        (true, false),
+        (62, false, 96.0, false, true),
+        -22.0,
+    );
+    let track = rendered(80.0, vec![a, b]);
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    let mut cfg = CueConfig::default();
+    cfg.novelty.beat_weight = 0.0;
+    let without_beat = detect_cues_with(&track, &no_loudness(), &cfg);
+    assert_eq!(without_beat.len(), 2, "{without_beat:?}");
+}
+
+#[test]
+fn a_crossfade_between_pieces_at_different_tempi_splits_on_a_weak_novelty() {
+    // 90 bpm into 107 bpm, same instruments: the timbre test reads only 1.46x the median, under
+    // the 1.5 a split needs without other evidence; the two beat grids cannot be one comb. The
+    // change is found (within 3 s, what `cue_eval.py` counts as a found segue) but placed 2.4 s
+    // early: a weak timbre change peaks broadly.
+    let track = rendered_segue(
+        (60, false, 90.0, true, true),
+        (62, false, 107.0, true, true),
+    );
+    let cues = detect_cues(&track, &no_loudness());
+    assert_eq!(cues.len(), 2, "{cues:?}");
+    let middle = (cues[0].end_s + cues[1].start_s) / 2.0;
+    assert!((middle - 40.0).abs() < 3.0, "{cues:?}");
+    let mut cfg = CueConfig::default();
+    cfg.novelty.beat_weight = 0.0;
+    let without_beat = detect_cues_with(&track, &no_loudness(), &cfg);
+    assert_eq!(without_beat.len(), 1, "{without_beat:?}");
+}
