@@ -7,7 +7,7 @@ give the window classifier evidence it does not have yet?
     matter) changes between syllables while the predominant pitch holds; a violin's or a synth
     patch's harmonic amplitudes change mostly when its pitch changes;
   - consonants: short unvoiced breaks (20-150 ms) between voiced stretches, with a high-band
-    (4-8 kHz) burst, at syllable rate.
+    (4-8 kHz) burst, at syllable rate; and the 3-7 Hz modulation of the periodicity and flatness.
 
 Reads a dump of `stemscope train ... --dump PREFIX --cues-tsv C.tsv` (PREFIX.json, .windows.f32,
 .frames.f32, .mel.f32), computes the candidate features per 1 s texture window from the frames, and
@@ -26,7 +26,8 @@ about 1.5 min a run, the candidates cached next to the dump on the first one.)
 Measured (session 18, dumps of seeds 1 and 2, three initialisations each; models/README.md "Session
 18: lyrics inputs"): no candidate or group moved frame F1, cue accuracy or window AUC beyond the
 initialisation noise (F1 -0.010..+0.018 for the first eight); the envelope-at-steady-pitch measures do
-not separate sung windows in mixes from the strings or synth leads (AUC 0.42-0.60). Nothing was built in Rust.
+not separate sung windows in mixes from the strings or synth leads (AUC 0.42-0.60). Nothing was
+built in Rust.
 """
 
 import argparse
