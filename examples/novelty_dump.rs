@@ -11,7 +11,10 @@
 //! row per novelty peak of each run (see `novelty::peaks`) at 1.0x the run median or more: run start,
 //! run end, time, ratio to the median, same-piece veto (0/1), and the beat reading there
 //! (`beat::OnsetEnvelope::read`: two-sided over one-sided comb, strength before, strength after;
-//! -1 when a side is too short).
+//! -1 when a side is too short). With `local`, the same columns for every local maximum of the
+//! 12 s curve (top within ±1 s, 1.0x the median or more, `min_segment_s` from the run's ends), plus
+//! its dominance radius: the distance to the nearest higher point of the curve (999 when none);
+//! `peaks` are those whose radius exceeds `window_s`, the rest are secondary peaks.
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
@@ -36,6 +39,50 @@ fn main() -> anyhow::Result<()> {
         let hop = mx.features.frame_hop_s;
         for (k, f) in mx.features.frames.iter().enumerate() {
             println!("{:.3}\t{:.5}", k as f64 * hop, f.flux);
+        }
+        return Ok(());
+    }
+    if std::env::args().nth(2).as_deref() == Some("local") {
+        let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
+        for run in &runs {
+            let curve = novelty::novelty_curve(&desc, run, &cfg);
+            let (med, _) = novelty::peaks(&curve, run, &cfg);
+            if med <= 0.0 {
+                continue;
+            }
+            for &(t, v) in &curve {
+                if v < med
+                    || t < run.start_s + cfg.min_segment_s
+                    || t > run.end_s - cfg.min_segment_s
+                {
+                    continue;
+                }
+                let radius = curve
+                    .iter()
+                    .filter(|&&(_, w)| w > v)
+                    .map(|&(u, _)| (u - t).abs())
+                    .fold(999.0, f64::min);
+                if radius <= 1.0 {
+                    continue;
+                }
+                let veto = novelty::same_piece(&desc, run, t, &cfg);
+                let r = env.read(run, t, &cfg.beat);
+                let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
+                    (r.ratio, r.strength_before, r.strength_after)
+                });
+                println!(
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{}\t{:.4}\t{:.3}\t{:.3}\t{:.2}",
+                    run.start_s,
+                    run.end_s,
+                    t,
+                    v / med,
+                    u8::from(veto),
+                    c,
+                    sb,
+                    sa,
+                    radius
+                );
+            }
         }
         return Ok(());
     }

@@ -7,6 +7,9 @@ aid, standard library only).
     done   # likewise for each set
     python3 tools/reference/split_rule_study.py DUMP dev=/tmp/dev-reels c=/tmp/dev-reels-c ...
 
+A `local` dump (a ninth column, each local maximum's dominance radius) serves too: only its rows with
+a radius over 12 s (the `peaks`) are studied here; secondary_peak_study.py studies the rest.
+
 Each peak is a true segue when it lies within 3 s of a truth segue middle (the middle of the
 earlier cue's end and the later one's start, as tools/reference/cue_eval.py has it). The rule under
 study is the detector's: a peak splits when its ratio reaches
@@ -47,6 +50,7 @@ def load(dump, sets):
                 t = float(a[2])
                 rows.append(dict(set=name, run=(reel, a[0]), t=t, ratio=float(a[3]), veto=a[4] == "1",
                                  beat=float(a[5]), sb=float(a[6]), sa=float(a[7]),
+                                 radius=float(a[8]) if len(a) > 8 else 999.0,
                                  segue=any(abs(m - t) <= 3 for m in mids)))
     return rows
 
@@ -93,7 +97,7 @@ def fit(by, names, grid):
 def main():
     dump = sys.argv[1]
     sets = dict(a.split("=", 1) for a in sys.argv[2:])
-    rows = load(dump, sets)
+    rows = [r for r in load(dump, sets) if r["radius"] > 12.0]
     for r in sorted(rows, key=lambda r: (r["segue"], r["beat"])):
         print(r["set"], *r["run"], f'{r["t"]:.1f} ratio {r["ratio"]:.2f} veto {int(r["veto"])} '
               f'beat {r["beat"]:.3f} strength {r["sb"]:.2f}/{r["sa"]:.2f}', "SEGUE" if r["segue"] else "-")

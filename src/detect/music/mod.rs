@@ -148,6 +148,30 @@
 //! still not candidates; peaks whose sides lack a beat keep the 1.5 rule; and a segue found on a
 //! weak novelty is placed no better than its broad peak (the synthetic 90 -> 107 bpm crossfade of
 //! the tests, 1.46x the median, is split 2.4 s before its middle).
+//!
+//! **Secondary novelty peaks where the grid breaks (measured, nothing kept).** A local maximum of
+//! the 12 s novelty that is not the top within ±`window_s` but is within a shorter radius R was
+//! admitted when its continuity is under C with both sides' strength at the floor (5) or over and
+//! its ratio passes [`novelty::required_ratio`], the vetoes and the 8 s spacing as before. On the
+//! development sets the 10 segues `cue_eval.py` misses after the beat change (seed 31: 3, seed 202:
+//! 3, seed 404: 4) are mostly not candidacy failures: 3 are split 3.7-6.7 s off their middle (one
+//! moved there by the short-window refinement, two on a primary peak 4.4 / 5.7 s off with a
+//! secondary one 0.4 / 1.3 s from the middle, weaker and within 8 s, so the spacing drops it), one
+//! 13.8 s off, one primary peak lacks a beat side (1.36x, needs 1.5), and of the 5 whose only
+//! nearby maxima are secondary, 3 fall short of the required ratio (1.11x at continuity 0.77, 1.17x
+//! at 0.85, 1.25x with a beatless side). Only two, both on seed 404 (radius 10.0 and 11.5 s, 2.07x
+//! and 1.40x, continuity 0.85 and 0.82), are admitted by the rule. Simulated on the peaks
+//! (`novelty_dump REEL local`; `python3 tools/reference/secondary_peak_study.py DUMP
+//! dev=/tmp/dev-reels c=/tmp/dev-reels-c e=/tmp/dev-reels-e f=/tmp/dev-reels-f`, labels within 3 s
+//! of a truth middle, today's rule reproducing 10/0, 19/1, 15/3, 12/1 found / false), R 10 with C
+//! 0.85-0.90 finds seed 404 12 -> 14 with no new false split, but R 2-9 at C 0.80 or more also
+//! admits an in-piece peak on seed 31 (radius 9.2, 1.23x, continuity 0.80: the margin is one peak);
+//! continuity alone does not separate them (5 in-piece secondaries with a beat both sides read
+//! 0.70-0.80, the 5 secondary-only segues 0.77-0.85). Leave-one-set-out over R 2-10, C 0.70-0.95:
+//! 56 found / 5 false -> 56 / 6 (the gain is one set's, and the seed-31 fold admits its false
+//! split), also when candidates are taken by margin over the required ratio rather than strongest
+//! first (which lets seed 202's nearer secondary peak displace its primary: 16 / 2 in-sample at R
+//! 2-5). Not built: left out, no set gains.
 
 pub mod activity;
 pub mod beat;
