@@ -20,7 +20,8 @@
 //! refined time (ratio, strengths), then for each gap of 1.5, 3 and 4.5 s the change dated by the
 //! beat grids (`date_change` below: each side's best comb fitted beyond the gap, the teeth within
 //! ±3 s split where the earlier grid stops and the later one starts agreeing), the two combs'
-//! periods and strengths, and the split's gain; studied by tools/reference/beat_date_study.py.
+//! periods and strengths, and the split's gain; then per gap the time a sliding 2.5 s window dates
+//! (where the two grids' agreement is equal); studied by tools/reference/beat_date_study.py.
 use std::path::Path;
 use stemscope::detect::music::beat::{BeatConfig, OnsetEnvelope};
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
@@ -85,6 +86,13 @@ fn main() -> anyhow::Result<()> {
                         }
                         None => row += "\t-1\t-1\t-1\t-1\t-1\t-1",
                     }
+                }
+                // Then the sliding-window crossing for each gap (-1: none).
+                for gap in [1.5, 3.0, 4.5] {
+                    let c = date_change(&env, run, t1, gap, 3.0, 1.0, &cfg.beat)
+                        .and_then(|d| d.crossing_s)
+                        .unwrap_or(-1.0);
+                    row += &format!("\t{c:.2}");
                 }
                 println!("{row}");
             }
@@ -223,6 +231,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The sliding window of the crossing reading, seconds.
+const CROSS_WINDOW_S: f64 = 2.5;
+
 /// One side's best comb: its teeth at `origin_s + k * period_s` for every integer `k`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Comb {
@@ -237,6 +248,8 @@ struct Comb {
 struct BeatDate {
     /// The time dated, seconds.
     t_s: f64,
+    /// The sliding-window reading's time (`None`: the balance does not cross).
+    crossing_s: Option<f64>,
     before: Comb,
     after: Comb,
     /// The split's score less the better of no change either way (all teeth read as the earlier
@@ -368,8 +381,33 @@ fn date_change(
         }
     }
     let base = later_total.max(teeth.iter().filter(|x| x.2).map(|x| x.1).sum());
+    // The sliding-window reading: each grid's agreement per second over `CROSS_WINDOW_S`, and the
+    // down-crossing of (earlier - later) nearest `t`, where the two are equally strong.
+    let balance = |u: f64| {
+        let w = CROSS_WINDOW_S / 2.0;
+        teeth
+            .iter()
+            .filter(|x| (x.0 - u).abs() <= w)
+            .map(|x| if x.2 { x.1 } else { -x.1 })
+            .sum::<f64>()
+    };
+    let steps = (2.0 * radius_s / 0.05).round() as usize;
+    let mut crossing: Option<f64> = None;
+    let mut prev = balance(lo);
+    for k in 1..=steps {
+        let u = lo + k as f64 * 0.05;
+        let d = balance(u);
+        if prev > 0.0 && d <= 0.0 {
+            let c = u - 0.05 * d / (d - prev);
+            if crossing.is_none_or(|x| (x - t).abs() > (c - t).abs()) {
+                crossing = Some(c);
+            }
+        }
+        prev = d;
+    }
     Some(BeatDate {
         t_s: best_u,
+        crossing_s: crossing,
         before,
         after,
         gain: best_s - base,

@@ -10,7 +10,7 @@
 A change point is a found segue when its refined time lies within 3 s of a truth segue middle (the
 middle of the earlier cue's end and the later one's start, as tools/reference/cue_eval.py has it).
 Prints each found segue's error today and beat-dated (gap 1.5 s), the errors' medians and counts
-within 1 / 0.5 s per gap, the counts within 1 s per set under the confidence gates (the beat date
+within 1 / 0.5 s per gap (the step split, and the sliding 2.5 s window's crossing), the counts within 1 s per set under the confidence gates (the beat date
 used only where continuity <= C, both combs' strengths >= 5, the split's gain >= G and the two
 periods differ by 5% or more), and leave-one-set-out: (gap, C, G) fitted on the other sets (most
 within 1 s; ties to the stricter gate), scored on the one left out.
@@ -85,6 +85,10 @@ def main():
     print("today:", line(today))
     for gi, gap in enumerate(GAPS):
         print(f"beat, gap {gap}:", line([abs(beat(v, gi)[0] - m) for *_, m, v in rows]))
+        # The sliding-window crossing (-1: none; then today's time stands).
+        cross = [abs((v[23 + gi] if v[23 + gi] > 0 else v[1]) - m) for *_, m, v in rows]
+        none = sum(v[23 + gi] <= 0 for *_, v in rows)
+        print(f"crossing, gap {gap} ({none} without one, kept today's):", line(cross))
     grid = list(itertools.product(range(len(GAPS)), (0.75, 0.8, 0.85, 0.9, 0.95),
                                   (0.0, 0.5, 1.0, 1.5, 2.0)))
     never = (0, -1.0, 0.0)
