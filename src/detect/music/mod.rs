@@ -178,15 +178,18 @@
 //! period and phase, the highest strength) fitted on 10 s beyond a gap either side of the found
 //! change point, then the time within ±3 s that best splits the teeth in between into the earlier
 //! grid agreeing before it and the later one after (each tooth's envelope less its 1 s mean,
-//! weighted by its period so both grids count per second). On the 56 segues found within 3 s on
-//! the development sets (/tmp/dev-reels, seeds 31, 202, 404) today's placement is within 1 s of the
+//! weighted by its period so both grids count per second). On the 56 segues found within 3 s on the
+//! development sets (/tmp/dev-reels, seeds 31, 202, 404) today's placement is within 1 s of the
 //! middle for 49 (median error 0.39 s, 37 within 0.5 s), the beat date for 36 (gap 1.5 s, median
-//! 0.77 s, 19 within 0.5 s; gaps 3 and 4.5 s: 30 and 30). It does place 5 of the 7 that today
-//! misses within 1 s (four within 0.5 s), but nothing read at the point picks them out: those 7
-//! read continuity 0.79-0.89 and split gain 0.03-2.66, the 18 that today places within 1 s and it
-//! moves off 0.70-0.95 and 0.00-2.87. Gated (continuity at most C, both strengths 5 or more, gain at least G, periods 5% apart)
-//! the best in-sample gate (gap 1.5 s, C 0.9, G 0.5) gives 49 -> 51 within 1 s (dev 10 -> 9, seed
-//! 31 15 -> 19, seed 202 15 -> 14, seed 404 9 -> 9), and leave-one-set-out over gaps 1.5-4.5 s, C
+//! 0.77 s, 19 within 0.5 s; gaps 3 and 4.5 s: 30 and 30). Reading each grid's agreement over a
+//! sliding 2.5 s window instead, and taking where the two are equal (the down-crossing nearest the
+//! found point; today's time where there is none), places 32, 39 and 34 (gaps 1.5, 3, 4.5 s; median
+//! 0.72-0.85 s). The step split does place 5 of the 7 that today misses within 1 s (four within 0.5
+//! s), but nothing read at the point picks them out: those 7 read continuity 0.79-0.89 and split
+//! gain 0.03-2.66, the 18 that today places within 1 s and it moves off 0.70-0.95 and 0.00-2.87.
+//! Gated (continuity at most C, both strengths 5 or more, gain at least G, periods 5% apart) the
+//! best in-sample gate (gap 1.5 s, C 0.9, G 0.5) gives 49 -> 51 within 1 s (dev 10 -> 9, seed 31 15
+//! -> 19, seed 202 15 -> 14, seed 404 9 -> 9), and leave-one-set-out over gaps 1.5-4.5 s, C
 //! 0.75-0.95, G 0-2 gives 49 -> 47. Not built; the held-out sets were not run. Scratch analysis:
 //! `novelty_dump REEL date`; `python3 tools/reference/beat_date_study.py DUMP dev=/tmp/dev-reels
 //! c=/tmp/dev-reels-c e=/tmp/dev-reels-e f=/tmp/dev-reels-f`.
