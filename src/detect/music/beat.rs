@@ -130,16 +130,6 @@ impl OnsetEnvelope {
         OnsetEnvelope { hop_s, values }
     }
 
-    /// The envelope's frame hop, seconds (for scratch studies: `examples/novelty_dump`).
-    pub fn hop_s(&self) -> f64 {
-        self.hop_s
-    }
-
-    /// The envelope, one value per frame (for scratch studies).
-    pub fn values(&self) -> &[f32] {
-        &self.values
-    }
-
     /// Reads the combs either side of `t`, the sides kept inside `run`; `None` when a side is
     /// shorter than [`BeatConfig::min_side_s`] or the periods do not fit.
     pub fn read(&self, run: &Span, t: f64, cfg: &BeatConfig) -> Option<BeatReading> {

@@ -190,9 +190,9 @@
 //! Gated (continuity at most C, both strengths 5 or more, gain at least G, periods 5% apart) the
 //! best in-sample gate (gap 1.5 s, C 0.9, G 0.5) gives 49 -> 51 within 1 s (dev 10 -> 9, seed 31 15
 //! -> 19, seed 202 15 -> 14, seed 404 9 -> 9), and leave-one-set-out over gaps 1.5-4.5 s, C
-//! 0.75-0.95, G 0-2 gives 49 -> 47. Not built; the held-out sets were not run. Scratch analysis:
-//! `novelty_dump REEL date`; `python3 tools/reference/beat_date_study.py DUMP dev=/tmp/dev-reels
-//! c=/tmp/dev-reels-c e=/tmp/dev-reels-e f=/tmp/dev-reels-f`.
+//! 0.75-0.95, G 0-2 gives 49 -> 47. Not built; the held-out sets were not run. The scratch
+//! analysis (`novelty_dump REEL date`, which fitted the combs again outside [`beat`], and
+//! `tools/reference/beat_date_study.py`) was removed once measured; it is in commit e1b3705.
 
 pub mod activity;
 pub mod beat;
