@@ -24,14 +24,14 @@ import sys
 from collections import defaultdict
 
 from split_rule_study import FLOOR, SPACING, load, middles
+from split_rule_study import required as rule_required
 
-W, PIVOT, MIN = 5.0, 0.875, 1.2
+W, PIVOT = 5.0, 0.875
 
 
 def required(r):
-    if r["beat"] < 0 or min(r["sb"], r["sa"]) < FLOOR:
-        return 1.5
-    return max(MIN, 1.5 + W * (r["beat"] - PIVOT))
+    """The detector's required ratio at the shipped weight and pivot."""
+    return rule_required(r, W, PIVOT)
 
 
 def admitted(r, rad, cmax):
