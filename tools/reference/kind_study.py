@@ -23,6 +23,8 @@ import json, math, pathlib, sys
 
 import numpy as np
 
+from vocal_eval import mask  # the same 10 ms frame mask as the vocal error breakdown
+
 FR, HOP, WLEN = 0.01, 0.25, 1.0
 SM = dict(switch=0.02, prior=0.5, min_gap=0.6, min_seg=0.75, song_prior=0.2, end_pad=0.25)
 RULE = dict(window_p=0.7, min_s=2.0, ratio=0.15, sure=15.0)
@@ -78,15 +80,6 @@ def cue_stats(p, cen, a, b, min_s=RULE['min_s']):
     cert = float(np.mean(np.abs(2 * q - 1))) if len(q) else 0.0
     conf = min(max(0.5 * (0.5 + 0.5 * math.tanh(2 * margin)) + 0.5 * (0.5 + 0.5 * cert), 0.0), 1.0)
     return m >= 1.0, m, conf
-
-
-def mask(iv, n):
-    m = np.zeros(n, bool)
-    for a, b in iv:
-        i0, i1 = max(0, int(round(a / FR))), max(0, min(n, int(round(b / FR))))
-        if i1 > i0:
-            m[i0:i1] = True
-    return m
 
 
 def match(tc, pc):
