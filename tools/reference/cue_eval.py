@@ -8,7 +8,9 @@ cue the start and end errors are measured; a boundary is a "segue" side when the
 in (start) or out (end), else a plain start or end. Segue middles: for each truth segue, the distance
 from the middle of its crossfade to the nearest reported change point (the middle of a reported cue
 end and the next cue's start, when those are less than 0.5 s apart or overlap); change points more
-than 3 s from every truth segue are false splits.
+than 3 s from every truth segue are false splits. Cue P/R/F1 counts the one-to-one matches as
+`../shared/tools/score.py` does, so reels whose truth holds only music cues (film_music_runs.py) are
+scored too.
 """
 import json, pathlib, statistics, sys
 
@@ -31,7 +33,7 @@ def summary(xs):
 
 reels, reports = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 errs = {"start": [], "end": [], "segue": []}
-segue_errs, false_splits, unmatched = [], 0, 0
+segue_errs, false_splits, unmatched, matched, reported = [], 0, 0, 0, 0
 for truth_path in sorted(reels.glob("DEV*/truth.json")):
     rep_path = reports / truth_path.parent.name / "report.json"
     if not rep_path.exists():
@@ -50,11 +52,16 @@ for truth_path in sorted(reels.glob("DEV*/truth.json")):
         errs["segue" if truth[i]["segue_in"] else "start"].append(abs(tc[i][0] - rep[j][0]))
         errs["segue" if truth[i]["segue_out"] else "end"].append(abs(tc[i][1] - rep[j][1]))
     unmatched += len(tc) - len(used_t)
+    matched += len(used_t)
+    reported += len(rep)
     mids = [(a["end_s"] + b["start_s"]) / 2 for a, b in zip(truth, truth[1:]) if b["segue_in"]]
     splits = [(a[1] + b[0]) / 2 for a, b in zip(rep, rep[1:]) if b[0] - a[1] < 0.5]
     segue_errs += [min((abs(s - m) for s in splits), default=99.0) for m in mids]
     false_splits += sum(1 for s in splits if all(abs(s - m) > 3.0 for m in mids))
 print(f"unmatched truth cues {unmatched}")
+p = matched / reported if reported else 0.0
+r = matched / (matched + unmatched) if matched + unmatched else 0.0
+print(f"cue P/R/F1 {p:.3f}/{r:.3f}/{2 * p * r / (p + r) if p + r else 0.0:.3f}")
 print(f"all boundaries: {summary(errs['start'] + errs['end'] + errs['segue'])}")
 for k, v in errs.items():
     print(f"  {k:6s}: {summary(v)}")
