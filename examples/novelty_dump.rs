@@ -86,6 +86,41 @@ fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if std::env::args().nth(2).as_deref() == Some("rule") {
+        // Every novelty peak's inputs to the split rule: run start, run end, time, ratio to the
+        // median, beat continuity, strength before, strength after (-1: no reading), pitch-class
+        // distance over `window_s` and over `same_key_window_s` (-1: none).
+        let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
+        let far = NoveltyConfig {
+            window_s: cfg.same_key_window_s,
+            ..cfg.clone()
+        };
+        for run in &runs {
+            let curve = novelty::novelty_curve(&desc, run, &cfg);
+            let (med, found) = novelty::peaks(&curve, run, &cfg);
+            for (t, v) in found.into_iter().filter(|&(_, v)| med > 0.0 && v >= med) {
+                let r = env.read(run, t, &cfg.beat);
+                let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
+                    (r.ratio, r.strength_before, r.strength_after)
+                });
+                let near = novelty::chroma_distance(&desc, run, t, &cfg).unwrap_or(-1.0);
+                let far = novelty::chroma_distance(&desc, run, t, &far).unwrap_or(-1.0);
+                println!(
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}",
+                    run.start_s,
+                    run.end_s,
+                    t,
+                    v / med,
+                    c,
+                    sb,
+                    sa,
+                    near,
+                    far
+                );
+            }
+        }
+        return Ok(());
+    }
     if std::env::args().nth(2).as_deref() == Some("peaks") {
         let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
         for run in &runs {

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Does the cue-split rule carry over to music it was not tuned on? (development aid; numpy)
+
+    python3 tools/reference/film_music_runs.py /tmp/stemscope-train /tmp/music-runs
+    for each set NAME with reels in DIR:
+        for d in DIR/DEV*/; do target/release/examples/novelty_dump $d rule > DUMPS/NAME/$(basename $d).tsv; done
+        for d in DIR/DEV*/; do stemscope analyze $d -o REPORTS/NAME/$(basename $d); done
+    python3 tools/reference/split_rule_generalisation.py DUMPS REPORTS m=/tmp/music-runs \\
+        dev=/tmp/dev-reels c=/tmp/dev-reels-c e=/tmp/dev-reels-e f=/tmp/dev-reels-f [b=... d=...]
+
+The first set named is the disjoint one (music the dev reels never use, film_music_runs.py); the rest
+are dev reel sets. From each novelty peak's inputs (`novelty_dump rule`: ratio to the run median,
+beat continuity and strengths, pitch-class distances over 12 and 20 s) the detector's choice of
+change points is replayed (`novelty::change_points`: the required ratio, the same-piece vetoes, the
+8 s spacing, strongest first), each audible run (taken from the reports: overlapping cues joined) is
+cut there with the 2 s segue overlap, and the cues are matched to the truth as score.py does
+(one-to-one, IoU >= 0.5). Per set it prints cue F1 (false / missed cues), segues found within 3 s
+and false splits, for:
+  * the shipped rule and variants of its beat weight W and same-key threshold;
+  * the required ratio also scaled by the 20 s pitch-class distance, (far / F0) ** -k;
+  * a logistic score over the same inputs, fitted on the disjoint set alone and on it plus the dev
+    sets, splitting at the threshold that makes the fewest errors on what it was fitted on.
+The replay reproduces score.py's cue counts on the dev reels; the pipeline's cues differ only where
+the short-window refinement moves a change point.
+"""
+import glob, json, os, sys
+
+import numpy as np
+
+SHIPPED = dict(P=1.5, W=7.5, pivot=0.875, MIN=1.2, floor=5.0, same=0.1, key=0.15, k=0.0, F0=0.5)
+
+
+def iou(a, b):
+    i = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    u = max(a[1], b[1]) - min(a[0], b[0])
+    return i / u if u > 0 else 0.0
+
+
+def load(dumps, reports, name, reels):
+    out = []
+    for tp in sorted(glob.glob(f"{reels}/DEV*/truth.json")):
+        reel = os.path.basename(os.path.dirname(tp))
+        truth = json.load(open(tp))["cues"]
+        mids = [(a["end_s"] + b["start_s"]) / 2 for a, b in zip(truth, truth[1:]) if b["segue_in"]]
+        runs = []
+        for c in json.load(open(f"{reports}/{name}/{reel}/report.json"))["cues"]:
+            if runs and c["start_s"] < runs[-1][1] + 0.5:
+                runs[-1][1] = max(runs[-1][1], c["end_s"])
+            else:
+                runs.append([c["start_s"], c["end_s"]])
+        peaks = []
+        for line in open(f"{dumps}/{name}/{reel}.tsv"):
+            a = [float(x) for x in line.split()]
+            peaks.append(dict(run=(a[0], a[1]), t=a[2], ratio=a[3], beat=a[4], sb=a[5], sa=a[6], near=a[7], far=a[8],
+                              segue=any(abs(a[2] - m) <= 3 for m in mids)))
+        out.append(([(c["start_s"], c["end_s"]) for c in truth], mids, runs, peaks))
+    return out
+
+
+def required(p, q):
+    if q["W"] == 0 or p["beat"] < 0 or min(p["sb"], p["sa"]) < q["floor"]:
+        r = q["P"]
+    else:
+        r = max(q["MIN"], q["P"] + q["W"] * (p["beat"] - q["pivot"]))
+    if q["k"] and p["far"] >= 0:
+        r *= (max(p["far"], 0.05) / q["F0"]) ** -q["k"]
+    return r
+
+
+def vetoed(p, q):
+    return 0 <= p["near"] < q["same"] or (0 <= p["near"] < q["key"] and 0 <= p["far"] < q["key"])
+
+
+def replay(reels, splits):
+    """(false cues, missed cues, segues found, false splits, truth cues) when `splits(peaks)` picks."""
+    fp = fn = found = false = n = 0
+    for tc, mids, runs, peaks in reels:
+        by_run = {}
+        for p in peaks:
+            by_run.setdefault(p["run"], []).append(p)
+        picked = []
+        for ps in by_run.values():
+            chosen = []
+            for p in sorted(splits(ps), key=lambda p: -p["ratio"]):
+                if all(abs(p["t"] - t) >= 8.0 for t in chosen):
+                    chosen.append(p["t"])
+            picked += chosen
+        cues = []
+        for a, b in runs:
+            s = a
+            for t in sorted(t for t in picked if a < t < b):
+                cues.append((s, t + 1.0))
+                s = t - 1.0
+            cues.append((s, b))
+        pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(tc) for j, y in enumerate(cues)), reverse=True)
+        ut, ur = set(), set()
+        for v, i, j in pairs:
+            if v < 0.5:
+                break
+            if i not in ut and j not in ur:
+                ut.add(i)
+                ur.add(j)
+        fp += len(cues) - len(ur)
+        fn += len(tc) - len(ut)
+        n += len(tc)
+        found += sum(1 for m in mids if any(abs(t - m) <= 3 for t in picked))
+        false += sum(1 for t in picked if all(abs(t - m) > 3 for m in mids))
+    return fp, fn, found, false, n
+
+
+def by_rule(q):
+    return lambda ps: [p for p in ps if p["ratio"] >= required(p, q) and not vetoed(p, q)]
+
+
+def features(p):
+    beat = p["beat"] >= 0 and min(p["sb"], p["sa"]) >= 5.0
+    near = p["near"] if p["near"] >= 0 else 0.5
+    far = p["far"] if p["far"] >= 0 else near
+    return [np.log(p["ratio"]), (p["beat"] if beat else 0.875) - 0.875, float(beat), np.log(near + 0.02),
+            np.log(far + 0.02), min(p["sb"], p["sa"]) / 10 if p["sb"] >= 0 else 0.0]
+
+
+def fit_logistic(reels_list, l2=1e-2, steps=3000):
+    X = np.array([features(p) for reels in reels_list for r in reels for p in r[3]])
+    y = np.array([p["segue"] for reels in reels_list for r in reels for p in r[3]], float)
+    mu, sd = X.mean(0), X.std(0) + 1e-9
+    Z, w, b = (X - mu) / sd, np.zeros(X.shape[1]), 0.0
+    for _ in range(steps):
+        e = 1 / (1 + np.exp(-(Z @ w + b))) - y
+        w -= 0.5 * (Z.T @ e / len(y) + l2 * w)
+        b -= 0.5 * e.mean()
+    return lambda ps: 1 / (1 + np.exp(-((np.array([features(p) for p in ps]) - mu) / sd @ w + b))) if ps else []
+
+
+def by_score(model, th):
+    return lambda ps: [p for p, s in zip(ps, model(ps)) if s >= th]
+
+
+def main():
+    dumps, reports = sys.argv[1], sys.argv[2]
+    sets = [a.split("=", 1) for a in sys.argv[3:]]
+    data = {name: load(dumps, reports, name, reels) for name, reels in sets}
+    names = [n for n, _ in sets]
+
+    def line(tag, splits):
+        cells = []
+        for n in names:
+            fp, fn, found, false, total = replay(data[n], splits)
+            tp = total - fn
+            f1 = 2 * tp / (2 * tp + fp + fn) if total else 0.0
+            cells.append(f"{n} {f1:.3f} ({fp}+{fn}) {found}/{false}")
+        print(f"{tag:28s} " + "  ".join(cells))
+
+    print("cue F1 (false + missed cues) segues found / false splits")
+    for W in (5.0, 7.5, 10.0, 12.5, 20.0):
+        for key in (0.15, 0.25):
+            q = dict(SHIPPED, W=W, key=key)
+            line(f"W {W} key {key}{' (shipped)' if q == SHIPPED else ''}", by_rule(q))
+    for k, F0 in ((0.2, 0.8), (0.3, 0.8)):
+        line(f"W 7.5, (far/{F0})^-{k}", by_rule(dict(SHIPPED, k=k, F0=F0)))
+    for fitted_on in ([names[0]], names[:5]):
+        model = fit_logistic([data[n] for n in fitted_on])
+        errs = {th: sum(sum(replay(data[n], by_score(model, th))[:2]) for n in fitted_on)
+                for th in np.arange(0.2, 0.81, 0.05)}
+        th = min(errs, key=lambda t: (errs[t], t))
+        line(f"logistic on {'+'.join(fitted_on)} th {th:.2f}", by_score(model, th))
+
+
+if __name__ == "__main__":
+    main()
