@@ -15,10 +15,15 @@
 //! 12 s curve (top within ±1 s, 1.0x the median or more, `min_segment_s` from the run's ends), plus
 //! its dominance radius: the distance to the nearest higher point of the curve (999 when none);
 //! `peaks` are those whose radius exceeds `window_s`, the rest are secondary peaks.
+//! With `rule`, every such local maximum's inputs to the split rule: run start, run end, time,
+//! ratio, beat reading (continuity, strength before, after), pitch-class distance over `window_s`
+//! and over `same_key_window_s` (-1: none), and the dominance radius (read by
+//! `tools/reference/split_rule_generalisation.py`).
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
 use stemscope::pipeline::{AnalyzeOptions, analyze_stems};
+use stemscope::timeline::Span;
 
 fn main() -> anyhow::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_default();
@@ -47,24 +52,7 @@ fn main() -> anyhow::Result<()> {
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
             let (med, _) = novelty::peaks(&curve, run, &cfg);
-            if med <= 0.0 {
-                continue;
-            }
-            for &(t, v) in &curve {
-                if v < med
-                    || t < run.start_s + cfg.min_segment_s
-                    || t > run.end_s - cfg.min_segment_s
-                {
-                    continue;
-                }
-                let radius = curve
-                    .iter()
-                    .filter(|&&(_, w)| w > v)
-                    .map(|&(u, _)| (u - t).abs())
-                    .fold(999.0, f64::min);
-                if radius <= 1.0 {
-                    continue;
-                }
+            for (t, v, radius) in local_maxima(&curve, run, med, &cfg) {
                 let veto = novelty::same_piece(&desc, run, t, &cfg);
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
@@ -87,26 +75,27 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     if std::env::args().nth(2).as_deref() == Some("rule") {
-        // Every novelty peak's inputs to the split rule: run start, run end, time, ratio to the
-        // median, beat continuity, strength before, strength after (-1: no reading), pitch-class
-        // distance over `window_s` and over `same_key_window_s` (-1: none).
+        // The split rule's inputs at every local maximum of the 12 s curve (as `local` picks them):
+        // run start, run end, time, ratio to the median, beat continuity, strength before,
+        // strength after (-1: no reading), pitch-class distance over `window_s` and over
+        // `same_key_window_s` (-1: none), dominance radius (over `window_s`: a `peaks` row).
         let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
-        let far = NoveltyConfig {
+        let far_cfg = NoveltyConfig {
             window_s: cfg.same_key_window_s,
             ..cfg.clone()
         };
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
-            let (med, found) = novelty::peaks(&curve, run, &cfg);
-            for (t, v) in found.into_iter().filter(|&(_, v)| med > 0.0 && v >= med) {
+            let (med, _) = novelty::peaks(&curve, run, &cfg);
+            for (t, v, radius) in local_maxima(&curve, run, med, &cfg) {
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
                     (r.ratio, r.strength_before, r.strength_after)
                 });
                 let near = novelty::chroma_distance(&desc, run, t, &cfg).unwrap_or(-1.0);
-                let far = novelty::chroma_distance(&desc, run, t, &far).unwrap_or(-1.0);
+                let far = novelty::chroma_distance(&desc, run, t, &far_cfg).unwrap_or(-1.0);
                 println!(
-                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}",
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}\t{:.2}",
                     run.start_s,
                     run.end_s,
                     t,
@@ -115,7 +104,8 @@ fn main() -> anyhow::Result<()> {
                     sb,
                     sa,
                     near,
-                    far
+                    far,
+                    radius
                 );
             }
         }
@@ -207,4 +197,35 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The local maxima of a run's 12 s novelty `curve` at the run `median` or more and
+/// `min_segment_s` inside its ends, each with its dominance radius: the distance to the nearest
+/// higher point of the curve (999 when none); those within 1 s of a higher point are left out.
+fn local_maxima(
+    curve: &[(f64, f64)],
+    run: &Span,
+    median: f64,
+    cfg: &NoveltyConfig,
+) -> Vec<(f64, f64, f64)> {
+    if median <= 0.0 {
+        return Vec::new();
+    }
+    curve
+        .iter()
+        .filter(|&&(t, v)| {
+            v >= median
+                && t >= run.start_s + cfg.min_segment_s
+                && t <= run.end_s - cfg.min_segment_s
+        })
+        .map(|&(t, v)| {
+            let radius = curve
+                .iter()
+                .filter(|&&(_, w)| w > v)
+                .map(|&(u, _)| (u - t).abs())
+                .fold(999.0, f64::min);
+            (t, v, radius)
+        })
+        .filter(|&(_, _, radius)| radius > 1.0)
+        .collect()
 }

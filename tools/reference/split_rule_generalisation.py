@@ -9,8 +9,9 @@
         dev=/tmp/dev-reels c=/tmp/dev-reels-c e=/tmp/dev-reels-e f=/tmp/dev-reels-f [b=... d=...]
 
 The first set named is the disjoint one (music the dev reels never use, film_music_runs.py); the rest
-are dev reel sets. From each novelty peak's inputs (`novelty_dump rule`: ratio to the run median,
-beat continuity and strengths, pitch-class distances over 12 and 20 s) the detector's choice of
+are dev reel sets. From the inputs at each local maximum of the novelty curve (`novelty_dump rule`:
+ratio to the run median, beat continuity and strengths, pitch-class distances over 12 and 20 s,
+dominance radius; a peak is one whose radius exceeds 12 s) the detector's choice of
 change points is replayed (`novelty::change_points`: the required ratio, the same-piece vetoes, the
 8 s spacing, strongest first), each audible run (taken from the reports: overlapping cues joined) is
 cut there with the 2 s segue overlap, and the cues are matched to the truth as score.py does
@@ -18,6 +19,8 @@ cut there with the 2 s segue overlap, and the cues are matched to the truth as s
 and false splits, for:
   * the shipped rule and variants of its beat weight W and same-key threshold;
   * the required ratio also scaled by the 20 s pitch-class distance, (far / F0) ** -k;
+  * secondary peaks (local maxima that a higher point within 12 s outranks, but none within R)
+    admitted when they pass the rule with `extra` more ratio;
   * a logistic score over the same inputs, fitted on the disjoint set alone and on it plus the dev
     sets, splitting at the threshold that makes the fewest errors on what it was fitted on.
 The replay reproduces score.py's cue counts on the dev reels; the pipeline's cues differ only where
@@ -27,6 +30,7 @@ import glob, json, os, sys
 
 import numpy as np
 
+PEAK_RADIUS = 12.0  # `NoveltyConfig::window_s`: a peak tops the curve within this either side
 SHIPPED = dict(P=1.5, W=7.5, pivot=0.875, MIN=1.2, floor=5.0, same=0.1, key=0.15, k=0.0, F0=0.5)
 
 
@@ -52,7 +56,7 @@ def load(dumps, reports, name, reels):
         for line in open(f"{dumps}/{name}/{reel}.tsv"):
             a = [float(x) for x in line.split()]
             peaks.append(dict(run=(a[0], a[1]), t=a[2], ratio=a[3], beat=a[4], sb=a[5], sa=a[6], near=a[7], far=a[8],
-                              segue=any(abs(a[2] - m) <= 3 for m in mids)))
+                              radius=a[9] if len(a) > 9 else 999.0, segue=any(abs(a[2] - m) <= 3 for m in mids)))
         out.append(([(c["start_s"], c["end_s"]) for c in truth], mids, runs, peaks))
     return out
 
@@ -108,8 +112,14 @@ def replay(reels, splits):
     return fp, fn, found, false, n
 
 
-def by_rule(q):
-    return lambda ps: [p for p in ps if p["ratio"] >= required(p, q) and not vetoed(p, q)]
+def by_rule(q, radius=PEAK_RADIUS, extra=0.0):
+    """The rule on the peaks (dominance radius over 12 s); with `radius` under that, local maxima
+    dominating over `radius` are candidates too if they pass with `extra` more ratio."""
+    def pick(ps):
+        return [p for p in ps if not vetoed(p, q) and (
+            (p["radius"] > PEAK_RADIUS and p["ratio"] >= required(p, q))
+            or (radius < p["radius"] <= PEAK_RADIUS and p["ratio"] >= required(p, q) + extra))]
+    return pick
 
 
 def features(p):
@@ -121,8 +131,9 @@ def features(p):
 
 
 def fit_logistic(reels_list, l2=1e-2, steps=3000):
-    X = np.array([features(p) for reels in reels_list for r in reels for p in r[3]])
-    y = np.array([p["segue"] for reels in reels_list for r in reels for p in r[3]], float)
+    rows = [p for reels in reels_list for r in reels for p in r[3] if p["radius"] > PEAK_RADIUS]
+    X = np.array([features(p) for p in rows])
+    y = np.array([p["segue"] for p in rows], float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z, w, b = (X - mu) / sd, np.zeros(X.shape[1]), 0.0
     for _ in range(steps):
@@ -133,7 +144,10 @@ def fit_logistic(reels_list, l2=1e-2, steps=3000):
 
 
 def by_score(model, th):
-    return lambda ps: [p for p, s in zip(ps, model(ps)) if s >= th]
+    def pick(ps):
+        ps = [p for p in ps if p["radius"] > PEAK_RADIUS]
+        return [p for p, s in zip(ps, model(ps)) if s >= th]
+    return pick
 
 
 def main():
@@ -158,6 +172,9 @@ def main():
             line(f"W {W} key {key}{' (shipped)' if q == SHIPPED else ''}", by_rule(q))
     for k, F0 in ((0.2, 0.8), (0.3, 0.8)):
         line(f"W 7.5, (far/{F0})^-{k}", by_rule(dict(SHIPPED, k=k, F0=F0)))
+    for radius in (5.0, 7.0, 9.0):
+        for extra in (0.0, 0.2):
+            line(f"+ secondary r>{radius} +{extra}", by_rule(SHIPPED, radius, extra))
     for fitted_on in ([names[0]], names[:5]):
         model = fit_logistic([data[n] for n in fitted_on])
         errs = {th: sum(sum(replay(data[n], by_score(model, th))[:2]) for n in fitted_on)
