@@ -98,26 +98,25 @@ impl OnsetEnvelope {
         if hop_s <= 0.0 || n == 0 {
             return OnsetEnvelope::default();
         }
-        let logf: Vec<f64> = track
-            .frames
-            .iter()
-            .map(|f| {
-                let x = f.flux.max(0.0) as f64;
-                if x.is_finite() { x.ln_1p() } else { 0.0 }
-            })
-            .collect();
+        // Two stem-long vectors at a time (prefix sums, then the rectified envelope and its
+        // smear): the log flux is recomputed rather than kept, as this runs on a whole film.
+        let log_flux = |i: usize| {
+            let x = track.frames[i].flux.max(0.0) as f64;
+            if x.is_finite() { x.ln_1p() } else { 0.0 }
+        };
         let mut prefix = vec![0f64; n + 1];
-        for (i, &x) in logf.iter().enumerate() {
-            prefix[i + 1] = prefix[i] + x;
+        for i in 0..n {
+            prefix[i + 1] = prefix[i] + log_flux(i);
         }
         let half = ((cfg.detrend_s / hop_s / 2.0).round() as usize).max(1);
         let rect: Vec<f32> = (0..n)
             .map(|i| {
                 let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
                 let mean = (prefix[b] - prefix[a]) / (b - a) as f64;
-                (logf[i] - mean).max(0.0) as f32
+                (log_flux(i) - mean).max(0.0) as f32
             })
             .collect();
+        drop(prefix);
         let r = (cfg.smear_s / hop_s).round() as usize;
         let values = (0..n)
             .map(|i| {
