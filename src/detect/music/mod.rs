@@ -226,17 +226,10 @@
 //! 0.75-0.95, G 0-2 gives 49 -> 47. Not built; the held-out sets were not run. The scratch
 //! analysis (`novelty_dump REEL date`, which fitted the combs again outside [`beat`], and
 //! `tools/reference/beat_date_study.py`) was removed once measured; it is in commit e1b3705.
-//!
-//! **A learned correction of the change point** ([`place`], session 19): a ridge regression on the
-//! 3/4/6/12 s novelty curves around the point and the level step, trained on the generated set g
-//! and isolated crossfades. Development reels within 1 s 49 -> 53 of 56, within 0.5 s 37 -> 39,
-//! sides 64 -> 63; held out b and d unchanged within 1 s (33 of 35 found), within 0.5 s 24 -> 22,
-//! sides 43 -> 43 (models/README.md).
 
 pub mod activity;
 pub mod beat;
 pub mod novelty;
-pub mod place;
 
 use crate::features::FeatureTrack;
 use crate::loudness::LoudnessTrace;
@@ -301,11 +294,6 @@ pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueCo
             novelty::change_points(&curve, run, &cfg.novelty, same_piece, continuity),
             &cfg.novelty,
         );
-        let splits = if cfg.novelty.learned_placement {
-            place::PlaceModel::builtin().place(&desc, run, &curve, splits, &cfg.novelty)
-        } else {
-            splits
-        };
         let mut start = run.start_s;
         for t in splits {
             cues.push(Span::new(start, (t + half).min(run.end_s)));

@@ -74,9 +74,6 @@ pub struct NoveltyConfig {
     pub refine_window_s: f64,
     /// How far the short windows may move a change point, seconds.
     pub refine_radius_s: f64,
-    /// Move each placed change point by the learned correction of [`super::place`] (trained on the
-    /// generated set g and the isolated crossfades, none of whose sources the reels use).
-    pub learned_placement: bool,
     /// Settings of the beat-continuity reading (see [`super::beat`]).
     pub beat: BeatConfig,
     /// Change of the required novelty ratio per unit of beat continuity (0 disables the reading):
@@ -108,7 +105,6 @@ impl Default for NoveltyConfig {
             same_key_chroma: 0.15,
             refine_window_s: 6.0,
             refine_radius_s: 1.0,
-            learned_placement: true,
             beat: BeatConfig::default(),
             beat_weight: 7.5,
             beat_pivot: 0.875,
