@@ -9,8 +9,9 @@ admitted as a split where the beat grid clearly breaks?
     python3 tools/reference/secondary_peak_study.py DUMP dev=/tmp/dev-reels c=/tmp/dev-reels-c ...
 
 `local` rows carry each local maximum's dominance radius (distance to the nearest higher point);
-those over 12 s are `novelty::peaks`, split by the detector's rule (required ratio
-`max(1.2, 1.5 + 5 * (continuity - 0.875))`, 1.5 without beat evidence). The rule studied adds the
+those over 12 s are `novelty::peaks`, split by the detector's rule as session 18 had it (required
+ratio `max(1.2, 1.5 + 5 * (continuity - 0.875))`, 1.5 without beat evidence; the weight is 7.5
+since session 19, and this study's figures are session 18's). The rule studied adds the
 secondary peaks with radius >= R whose continuity is under C with both sides' strength >= 5 and
 whose ratio passes the same required ratio; vetoes and the 8 s spacing (strongest first, over
 primary and secondary together) as in `novelty::change_points`. Labels: within 3 s of a truth segue
@@ -26,7 +27,7 @@ from collections import defaultdict
 from split_rule_study import FLOOR, SPACING, load, middles
 from split_rule_study import required as rule_required
 
-W, PIVOT = 5.0, 0.875
+W, PIVOT = 5.0, 0.875  # session 18's rule (7.5 since session 19)
 
 
 def required(r):
