@@ -676,3 +676,22 @@ fn a_crossfade_between_pieces_at_different_tempi_splits_on_a_weak_novelty() {
     let without_beat = detect_cues_with(&track, &no_loudness(), &cfg);
     assert_eq!(without_beat.len(), 1, "{without_beat:?}");
 }
+
+#[test]
+fn the_ratio_a_split_needs_rises_with_beat_continuity_between_its_bounds() {
+    // One beat grid carried through a peak (continuity 1) asks about 2.4x the run's median novelty,
+    // a broken grid no less than the floor, and no beat evidence the plain 1.5x.
+    let cfg = NoveltyConfig::default();
+    let at = |c: f64| novelty::required_ratio(Some(c), &cfg);
+    assert_eq!(novelty::required_ratio(None, &cfg), cfg.peak_ratio);
+    assert!((at(cfg.beat_pivot) - cfg.peak_ratio).abs() < 1e-12);
+    assert!((2.3..2.5).contains(&at(1.0)), "{}", at(1.0));
+    assert_eq!(at(0.5), cfg.beat_min_ratio);
+    let readings: Vec<f64> = (50..=105).map(|k| at(k as f64 / 100.0)).collect();
+    assert!(readings.windows(2).all(|w| w[1] >= w[0]), "{readings:?}");
+    let off = NoveltyConfig {
+        beat_weight: 0.0,
+        ..cfg.clone()
+    };
+    assert_eq!(novelty::required_ratio(Some(1.0), &off), cfg.peak_ratio);
+}
