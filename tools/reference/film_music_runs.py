@@ -35,6 +35,8 @@ PACKAGES = ("asc-music", "drascula-music", "hyperrogue-music", "nexuiz-music")
 def score_tracks(train_dir, packages):
     """(path, licence) of the MANIFEST's score tracks from `packages`."""
     out = []
+    if not (train_dir / "MANIFEST.tsv").exists():
+        sys.exit(f"{train_dir}: no MANIFEST.tsv; run tools/fetch_training_audio.sh {train_dir} first")
     with open(train_dir / "MANIFEST.tsv") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             parts = row["path"].split("/")
@@ -44,6 +46,7 @@ def score_tracks(train_dir, packages):
 
 
 def duration_s(path):
+    """Length in seconds, 0 when ffprobe cannot read the file (such tracks are left out)."""
     r = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                         str(path)], capture_output=True, text=True)
     try:
@@ -54,8 +57,11 @@ def duration_s(path):
 
 def excerpt(path, offset_s, dur_s):
     """Mono float64 samples of `path` from `offset_s`, `dur_s` long (zero-padded if short)."""
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{offset_s:.3f}", "-t", f"{dur_s:.3f}", "-i", str(path),
-                          "-ac", "1", "-ar", str(SR), "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    r = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{offset_s:.3f}", "-t", f"{dur_s:.3f}", "-i", str(path),
+                        "-ac", "1", "-ar", str(SR), "-f", "f32le", "-"], capture_output=True)
+    if r.returncode != 0:
+        sys.exit(f"{path}: ffmpeg could not decode it: {r.stderr.decode(errors='replace').strip()}")
+    raw = r.stdout
     x = np.frombuffer(raw, np.float32).astype(np.float64)
     n = int(round(dur_s * SR))
     return np.pad(x[:n], (0, max(0, n - len(x))))
