@@ -14,7 +14,8 @@ licence, as `tools/fetch_training_audio.sh` records them in its MANIFEST.tsv), s
 the dev reels meets music it has never seen, and one tuned here can be tested on the dev reels.
 
 What a reel holds (one mono 48 kHz 24-bit `DEVn_MX.wav` and a `truth.json` whose `cues` carry the
-fields `cue_eval.py` reads): runs of 2-4 pieces, each a 15-60 s excerpt of a different track at a
+fields `cue_eval.py` reads): runs of 2-4 pieces, each a 15-60 s excerpt of a different track (with no
+pause in it: nowhere 35 dB under its level for 1.5 s, so a cue's truth holds no silence) at a
 normal (-23..-19 dB RMS) or, for 3 in 10, a quiet underscore level (-38..-32), joined by equal-power
 crossfades of 1-3 s (a segue: the earlier cue's truth ends where its fade-out reaches zero, the later
 one's starts where its fade-in begins, as in the dev reels), a run's first fade-in 0.05 s or 1-3 s and
@@ -74,6 +75,18 @@ def active_rms(x):
     return float(np.sqrt((r[len(r) // 2:] ** 2).mean()))
 
 
+def has_pause(x, drop_db=35.0, longest_s=1.5):
+    """Whether `x` sinks more than `drop_db` under its active level for `longest_s` or more."""
+    b = x[: len(x) // 4800 * 4800].reshape(-1, 4800)
+    quiet = 20 * np.log10(np.sqrt((b ** 2).mean(1)) + 1e-10) < 20 * np.log10(active_rms(x) + 1e-10) - drop_db
+    run = 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        if run * 0.1 >= longest_s:
+            return True
+    return False
+
+
 def write_wav24(path, x):
     pcm = np.clip(np.round(x * 8388607.0), -8388608, 8388607).astype("<i4")
     b = pcm.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
@@ -84,6 +97,29 @@ def write_wav24(path, x):
         w.writeframes(b)
 
 
+def choose_excerpts(tracks, k, rng):
+    """`k` excerpts (track index, offset, samples) of different tracks, 15-60 s each, none with a
+    pause in it: a track's own ending or a break would put silence inside a cue's truth. None when
+    the tracks run out."""
+    chain, used = [], set()
+    for _ in range(k):
+        for _ in range(50):
+            j = int(rng.integers(len(tracks)))
+            if j in used:
+                continue
+            length = tracks[j][2]
+            d = min(float(rng.uniform(15, 60)), length - 2.0)
+            off = float(rng.uniform(0, length - d - 0.5))
+            seg = excerpt(tracks[j][0], off, d)
+            if not has_pause(seg):
+                chain.append((j, off, seg))
+                used.add(j)
+                break
+        else:
+            return None
+    return chain
+
+
 def make_reel(tracks, minutes, rng):
     total = int(minutes * 60 * SR)
     sig = np.zeros(total)
@@ -91,16 +127,12 @@ def make_reel(tracks, minutes, rng):
     t = float(rng.uniform(3, 8))
     while True:
         k = int(rng.integers(2, 5))
-        pick = rng.choice(len(tracks), k, replace=False)
-        durs = [min(float(rng.uniform(15, 60)), tracks[j][2] - 2.0) for j in pick]
+        chain = choose_excerpts(tracks, k, rng)
         xfades = [float(rng.uniform(1, 3)) for _ in range(k - 1)]
-        if t + sum(durs) - sum(xfades) + 12 >= total / SR:
+        if chain is None or t + sum(len(c[2]) / SR for c in chain) - sum(xfades) + 12 >= total / SR:
             break
-        for i, j in enumerate(pick):
+        for i, (j, off, seg) in enumerate(chain):
             path, licence, length = tracks[j]
-            d = durs[i]
-            off = float(rng.uniform(0, length - d - 0.5))
-            seg = excerpt(path, off, d)
             level = float(rng.uniform(-38, -32) if rng.random() < 0.3 else rng.uniform(-23, -19))
             seg *= 10 ** (level / 20) / max(active_rms(seg), 1e-9)
             n = len(seg)
