@@ -695,3 +695,56 @@ fn the_ratio_a_split_needs_rises_with_beat_continuity_between_its_bounds() {
     };
     assert_eq!(novelty::required_ratio(Some(1.0), &off), cfg.peak_ratio);
 }
+
+/// Descriptors holding only levels, on a 0.25 s hop of 1 s windows, every window usable:
+/// `level(t)` gives the level of the window starting at `t`.
+fn leveled(duration_s: f64, level: impl Fn(f64) -> f32) -> novelty::Descriptors {
+    let count = ((duration_s - 1.0) / 0.25) as usize + 1;
+    novelty::Descriptors {
+        hop_s: 0.25,
+        len_s: 1.0,
+        dims: 0,
+        values: Vec::new(),
+        level_db: (0..count).map(|k| level(k as f64 * 0.25)).collect(),
+        usable: vec![true; count],
+        chroma: Vec::new(),
+    }
+}
+
+#[test]
+fn a_change_point_into_a_much_quieter_piece_moves_a_quarter_second_earlier() {
+    // The louder earlier piece dominates the descriptors until late in the crossfade, so a segue
+    // into one 12 dB quieter is placed late: it moves back one hop. Into a louder piece, or one
+    // only 4 dB quieter, the point stays.
+    let run = Span::new(0.0, 60.0);
+    let cfg = NoveltyConfig::default();
+    let step = |after_db: f32| leveled(60.0, move |t| if t < 30.0 { -20.0 } else { after_db });
+    let nudged =
+        |after_db: f32| novelty::nudge_into_quieter(&step(after_db), &run, vec![30.0], &cfg);
+    assert_eq!(nudged(-32.0), vec![29.75]);
+    assert_eq!(nudged(-8.0), vec![30.0]);
+    assert_eq!(nudged(-24.0), vec![30.0]);
+    let off = NoveltyConfig {
+        quieter_shift_s: 0.0,
+        ..cfg.clone()
+    };
+    assert_eq!(
+        novelty::nudge_into_quieter(&step(-32.0), &run, vec![30.0], &off),
+        vec![30.0]
+    );
+}
+
+#[test]
+fn the_level_step_reads_the_music_not_its_dips_under_dialogue() {
+    // Before the point the music sits at -20 dB with 9 dB ducks for a third of the time; after it,
+    // at -26 dB undisturbed. The 80th percentile reads -20 and -26: a 6 dB step, not the means'.
+    let run = Span::new(0.0, 60.0);
+    let d = leveled(60.0, |t| match t {
+        t if t < 30.0 && (t % 3.0) < 1.0 => -29.0,
+        t if t < 30.0 => -20.0,
+        _ => -26.0,
+    });
+    let step = novelty::level_step_db(&d, &run, 30.0).unwrap();
+    assert!((step + 6.0).abs() < 0.01, "{step}");
+    assert_eq!(novelty::level_step_db(&d, &run, 3.0), None);
+}
