@@ -556,19 +556,29 @@ fn a_segue_into_a_quieter_piece_is_placed_within_a_quarter_second_of_its_middle(
     }
 }
 
-/// Descriptors holding only pitch-class profiles, on a 0.25 s hop of 1 s windows, every window
-/// usable: `profile(t)` gives the profile of the window starting at `t`.
-fn profiled(duration_s: f64, profile: impl Fn(f64) -> [f32; 12]) -> novelty::Descriptors {
+/// Descriptors holding only levels, on a 0.25 s hop of 1 s windows, every window usable:
+/// `level(t)` gives the level of the window starting at `t`.
+fn leveled(duration_s: f64, level: impl Fn(f64) -> f32) -> novelty::Descriptors {
     let count = ((duration_s - 1.0) / 0.25) as usize + 1;
     novelty::Descriptors {
         hop_s: 0.25,
         len_s: 1.0,
         dims: 0,
         values: Vec::new(),
-        level_db: vec![-20.0; count],
+        level_db: (0..count).map(|k| level(k as f64 * 0.25)).collect(),
         usable: vec![true; count],
-        chroma: (0..count).flat_map(|k| profile(k as f64 * 0.25)).collect(),
+        chroma: Vec::new(),
     }
+}
+
+/// Descriptors holding only pitch-class profiles, on a 0.25 s hop of 1 s windows, every window
+/// usable: `profile(t)` gives the profile of the window starting at `t`.
+fn profiled(duration_s: f64, profile: impl Fn(f64) -> [f32; 12]) -> novelty::Descriptors {
+    let mut d = leveled(duration_s, |_| -20.0);
+    d.chroma = (0..d.len())
+        .flat_map(|k| profile(k as f64 * 0.25))
+        .collect();
+    d
 }
 
 /// A major key's pitch-class weights with its tonic at pitch class `tonic`.
@@ -694,21 +704,6 @@ fn the_ratio_a_split_needs_rises_with_beat_continuity_between_its_bounds() {
         ..cfg.clone()
     };
     assert_eq!(novelty::required_ratio(Some(1.0), &off), cfg.peak_ratio);
-}
-
-/// Descriptors holding only levels, on a 0.25 s hop of 1 s windows, every window usable:
-/// `level(t)` gives the level of the window starting at `t`.
-fn leveled(duration_s: f64, level: impl Fn(f64) -> f32) -> novelty::Descriptors {
-    let count = ((duration_s - 1.0) / 0.25) as usize + 1;
-    novelty::Descriptors {
-        hop_s: 0.25,
-        len_s: 1.0,
-        dims: 0,
-        values: Vec::new(),
-        level_db: (0..count).map(|k| level(k as f64 * 0.25)).collect(),
-        usable: vec![true; count],
-        chroma: Vec::new(),
-    }
 }
 
 #[test]
