@@ -75,7 +75,7 @@
 //! (replayed on the reports' change points: dev sets 49 -> 52 within 1 s); through the pipeline
 //! (`/tmp/lead/score5.sh BIN TAG SETS`, cue_eval.py; middles within 1 s, within 0.5 s, segue sides
 //! within 0.5 s, before -> after): /tmp/dev-reels 10, 7, 12 -> 10, 7, 13; seed 31 15, 11, 20 -> 16,
-//! 12, 21; seed 202 unchanged (15, 13, 21); seed 404 9, 6, 11 -> 11, 4, 10; held out, seed 7 19, 12,
+//! 12, 20; seed 202 unchanged (15, 13, 21); seed 404 9, 6, 11 -> 11, 4, 10; held out, seed 7 19, 12,
 //! 23 -> 19, 12, 24 and seed 101 14, 12, 20 -> 14, 12, 22; a reel set built this session (seed 505)
 //! 15, 12, 21 -> 15, 13, 21; the music runs (232 segues) 179, 134, 211 -> 180, 136, 218. Cue P/R/F1
 //! is unchanged on every reel set (music runs 0.936 -> 0.934, a cue's overlap with its truth

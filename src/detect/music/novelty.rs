@@ -561,21 +561,19 @@ pub fn refine_change_points(
 /// rather than its dips under dialogue.
 pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
     let side = |lo: f64, hi: f64| {
-        let mut levels: Vec<f32> = (0..d.len())
+        let levels: Vec<f32> = d
+            .windows_in(run)
             .filter(|&k| {
-                let (s, c) = (k as f64 * d.hop_s, k as f64 * d.hop_s + d.len_s / 2.0);
-                d.usable[k] && c > lo && c < hi && s >= run.start_s && s + d.len_s <= run.end_s
+                let centre = k as f64 * d.hop_s + d.len_s / 2.0;
+                d.usable[k] && centre > lo && centre < hi
             })
             .map(|k| d.level_db[k])
             .collect();
-        (levels.len() >= 4).then(|| {
-            levels.sort_by(f32::total_cmp);
-            // Linear interpolation between ranks, as numpy's default percentile.
-            let x = 0.8 * (levels.len() - 1) as f32;
-            let (i, frac) = (x.floor() as usize, x - x.floor());
-            let next = levels[(i + 1).min(levels.len() - 1)];
-            levels[i] + frac * (next - levels[i])
-        })
+        if levels.len() >= 4 {
+            super::activity::quantile(&levels, 0.8)
+        } else {
+            None
+        }
     };
     Some(side(t + 2.0, t + 8.0)? - side(t - 8.0, t - 2.0)?)
 }
