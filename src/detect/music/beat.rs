@@ -222,19 +222,8 @@ fn round_index(x: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::music::tests::Noise;
     use crate::features::FrameSummary;
-
-    /// A tiny deterministic noise source (xorshift) in [0, 1).
-    struct Noise(u64);
-
-    impl Noise {
-        fn next(&mut self) -> f32 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % 10_000) as f32 / 10_000.0
-        }
-    }
 
     /// A frame track `len_s` long whose flux is noise plus, where `beat(t)` gives a period and a
     /// phase (seconds), a 30 ms onset on each beat.
@@ -246,7 +235,7 @@ mod tests {
                 let t = i as f64 * hop;
                 let on = beat(t).is_some_and(|(p, ph)| (t - ph).rem_euclid(p) < 0.03);
                 FrameSummary {
-                    flux: 1.0 - (1.0 - noise.next()).ln() + if on { 4.0 } else { 0.0 },
+                    flux: 1.0 - (1.0 - noise.unit()).ln() + if on { 4.0 } else { 0.0 },
                     ..Default::default()
                 }
             })

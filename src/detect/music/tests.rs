@@ -3,15 +3,22 @@
 use super::*;
 use crate::features::{FrameSummary, TextureWindow};
 
-/// A tiny deterministic noise source (xorshift), so tests need no crate and never flake.
-struct Noise(u64);
+/// A tiny deterministic noise source (xorshift), so tests need no crate and never flake; the beat
+/// reading's specifications use it too.
+pub(super) struct Noise(pub(super) u64);
 
 impl Noise {
-    fn next(&mut self) -> f32 {
+    /// The next value in [0, 1).
+    pub(super) fn unit(&mut self) -> f32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        (self.0 % 10_000) as f32 / 10_000.0 - 0.5
+        (self.0 % 10_000) as f32 / 10_000.0
+    }
+
+    /// The next value in [-0.5, 0.5).
+    fn next(&mut self) -> f32 {
+        self.unit() - 0.5
     }
 }
 
