@@ -325,7 +325,7 @@ def main():
             label = f"{mname}, {vname}, seed {a.seed}"
             print(f"{label}: window AUC {auc(pooled[sc], yb[sc]):.4f}; strings/synth vs sung in songs "
                   f"{auc(pooled[sc & (is_str | (is_mix & yb))], yb[sc & (is_str | (is_mix & yb))]):.4f}")
-            r = cs.evaluate(meta, probs, label)
+            cs.evaluate(meta, probs, label)
             strings_report(meta, probs, label)
             sys.stdout.flush()
     if a.mlp_cues:

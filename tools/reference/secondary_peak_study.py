@@ -22,9 +22,8 @@ with candidates taken strongest first (the detector's order) or by margin over t
 import glob
 import os
 import sys
-from collections import defaultdict
 
-from split_rule_study import FLOOR, SPACING, load, middles
+from split_rule_study import FLOOR, count_splits, load, middles
 from split_rule_study import required as rule_required
 
 W, PIVOT = 5.0, 0.875  # session 18's rule (7.5 since session 19)
@@ -45,19 +44,8 @@ def admitted(r, rad, cmax):
 
 
 def simulate(rows, rad, cmax, margin=False):
-    runs = defaultdict(list)
-    for r in rows:
-        runs[(r["set"], r["run"])].append(r)
-    found = false = 0
-    for peaks in runs.values():
-        picked = []
-        key = (lambda r: -r["ratio"] / required(r)) if margin else (lambda r: -r["ratio"])
-        for r in sorted((r for r in peaks if admitted(r, rad, cmax)), key=key):
-            if all(abs(p["t"] - r["t"]) >= SPACING for p in picked):
-                picked.append(r)
-        found += sum(p["segue"] for p in picked)
-        false += sum(not p["segue"] for p in picked)
-    return found, false
+    key = (lambda r: -r["ratio"] / required(r)) if margin else (lambda r: -r["ratio"])
+    return count_splits(rows, lambda r: admitted(r, rad, cmax), key)
 
 
 GRID = [(rad, c / 100) for rad in (2, 3, 4, 5, 6, 8, 10) for c in range(70, 96)]

@@ -30,6 +30,8 @@ import glob, json, os, sys
 
 import numpy as np
 
+from split_rule_study import spaced
+
 PEAK_RADIUS = 12.0  # `NoveltyConfig::window_s`: a peak tops the curve within this either side
 SHIPPED = dict(P=1.5, W=7.5, pivot=0.875, MIN=1.2, floor=5.0, same=0.1, key=0.15, k=0.0, F0=0.5)
 
@@ -82,13 +84,7 @@ def replay(reels, splits):
         by_run = {}
         for p in peaks:
             by_run.setdefault(p["run"], []).append(p)
-        picked = []
-        for ps in by_run.values():
-            chosen = []
-            for p in sorted(splits(ps), key=lambda p: -p["ratio"]):
-                if all(abs(p["t"] - t) >= 8.0 for t in chosen):
-                    chosen.append(p["t"])
-            picked += chosen
+        picked = [p["t"] for ps in by_run.values() for p in spaced(splits(ps))]
         cues = []
         for a, b in runs:
             s = a

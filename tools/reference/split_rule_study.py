@@ -61,20 +61,31 @@ def required(r, w, pivot, floor=FLOOR):
     return max(MIN, 1.5 + w * (r["beat"] - pivot))
 
 
-def simulate(rows, w, pivot, floor=FLOOR):
+def spaced(candidates, key=lambda r: -r["ratio"]):
+    """The candidates `novelty::change_points` keeps: in `key` order (strongest first), none within
+    SPACING seconds of one kept before."""
+    picked = []
+    for r in sorted(candidates, key=key):
+        if all(abs(p["t"] - r["t"]) >= SPACING for p in picked):
+            picked.append(r)
+    return picked
+
+
+def count_splits(rows, admitted, key=lambda r: -r["ratio"]):
+    """(segues found, false splits) when each run keeps the `spaced` peaks that `admitted` passes."""
     runs = defaultdict(list)
     for r in rows:
         runs[(r["set"], r["run"])].append(r)
     found = false = 0
     for peaks in runs.values():
-        picked = []
-        for r in sorted((r for r in peaks if not r["veto"] and r["ratio"] >= required(r, w, pivot, floor)),
-                        key=lambda r: -r["ratio"]):
-            if all(abs(p["t"] - r["t"]) >= SPACING for p in picked):
-                picked.append(r)
+        picked = spaced((r for r in peaks if admitted(r)), key)
         found += sum(p["segue"] for p in picked)
         false += sum(not p["segue"] for p in picked)
     return found, false
+
+
+def simulate(rows, w, pivot, floor=FLOOR):
+    return count_splits(rows, lambda r: not r["veto"] and r["ratio"] >= required(r, w, pivot, floor))
 
 
 def auc(pos, neg, key):
