@@ -7,14 +7,13 @@
 //!
 //! With a second argument `levels`, it prints instead one row per texture window: start time, mean
 //! level in dB, whether the window is usable for the change test, and its pitch-class profile;
-//! with `onsets`, one row per frame: time and spectral flux (the onset strength); with `peaks`, one
-//! row per novelty peak of each run (see `novelty::peaks`) at 1.0x the run median or more: run start,
-//! run end, time, ratio to the median, same-piece veto (0/1), and the beat reading there
-//! (`beat::OnsetEnvelope::read`: two-sided over one-sided comb, strength before, strength after;
-//! -1 when a side is too short). With `local`, the same columns for every local maximum of the
-//! 12 s curve (top within ±1 s, 1.0x the median or more, `min_segment_s` from the run's ends), plus
-//! its dominance radius: the distance to the nearest higher point of the curve (999 when none);
-//! `peaks` are those whose radius exceeds `window_s`, the rest are secondary peaks.
+//! with `onsets`, one row per frame: time and spectral flux (the onset strength); with `local`, one
+//! row per local maximum of each run's 12 s curve (top within ±1 s, 1.0x the run median or more,
+//! `min_segment_s` from the run's ends): run start, run end, time, ratio to the median, same-piece
+//! veto (0/1), the beat reading there (`beat::OnsetEnvelope::read`: two-sided over one-sided comb,
+//! strength before, strength after; -1 when a side is too short), and its dominance radius: the
+//! distance to the nearest higher point of the curve (999 when none). Rows whose radius exceeds
+//! `window_s` are the novelty peaks (`novelty::peaks`), the rest are secondary peaks.
 //! With `rule`, every such local maximum's inputs to the split rule: run start, run end, time,
 //! ratio, beat reading (continuity, strength before, after), pitch-class distance over `window_s`
 //! and over `same_key_window_s` (-1: none), and the dominance radius (read by
@@ -78,7 +77,7 @@ fn main() -> anyhow::Result<()> {
         // The split rule's inputs at every local maximum of the 12 s curve (as `local` picks them):
         // run start, run end, time, ratio to the median, beat continuity, strength before,
         // strength after (-1: no reading), pitch-class distance over `window_s` and over
-        // `same_key_window_s` (-1: none), dominance radius (over `window_s`: a `peaks` row).
+        // `same_key_window_s` (-1: none), dominance radius (over `window_s`: a novelty peak).
         let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
         let far_cfg = NoveltyConfig {
             window_s: cfg.same_key_window_s,
@@ -108,51 +107,6 @@ fn main() -> anyhow::Result<()> {
                     radius
                 );
             }
-        }
-        return Ok(());
-    }
-    if std::env::args().nth(2).as_deref() == Some("peaks") {
-        let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
-        for run in &runs {
-            let curve = novelty::novelty_curve(&desc, run, &cfg);
-            let (med, found) = novelty::peaks(&curve, run, &cfg);
-            for (t, v) in found.into_iter().filter(|&(_, v)| med > 0.0 && v >= med) {
-                let veto = novelty::same_piece(&desc, run, t, &cfg);
-                let r = env.read(run, t, &cfg.beat);
-                let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
-                    (r.ratio, r.strength_before, r.strength_after)
-                });
-                println!(
-                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{}\t{:.4}\t{:.3}\t{:.3}",
-                    run.start_s,
-                    run.end_s,
-                    t,
-                    v / med,
-                    u8::from(veto),
-                    c,
-                    sb,
-                    sa
-                );
-            }
-        }
-        return Ok(());
-    }
-    if std::env::args().nth(2).as_deref() == Some("levels") {
-        // Per texture window: start time, mean level (dB, relative use only), usable flag, then
-        // the pitch-class profile when there is one.
-        let pcs = desc.chroma.len() / desc.len().max(1);
-        for k in 0..desc.len() {
-            let profile: Vec<String> = desc.chroma[k * pcs..(k + 1) * pcs]
-                .iter()
-                .map(|v| format!("{v:.4}"))
-                .collect();
-            println!(
-                "{:.2}\t{:.2}\t{}\t{}",
-                k as f64 * desc.hop_s,
-                desc.level_db[k],
-                u8::from(desc.usable[k]),
-                profile.join("\t")
-            );
         }
         return Ok(());
     }

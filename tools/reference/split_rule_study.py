@@ -3,12 +3,13 @@
 aid, standard library only).
 
     for d in /tmp/dev-reels-c/DEV*/; do
-        target/release/examples/novelty_dump $d peaks > DUMP/c/$(basename $d).tsv
+        target/release/examples/novelty_dump $d local > DUMP/c/$(basename $d).tsv
     done   # likewise for each set
     python3 tools/reference/split_rule_study.py DUMP dev=/tmp/dev-reels c=/tmp/dev-reels-c ...
 
-A `local` dump (a ninth column, each local maximum's dominance radius) serves too: only its rows with
-a radius over 12 s (the `peaks`) are studied here; secondary_peak_study.py studies the rest.
+Only the dump's rows with a dominance radius over 12 s (the novelty peaks) are studied here;
+secondary_peak_study.py studies the rest. (Before session 19 a `peaks` dump mode wrote those rows
+alone; its output gave this study's figures byte for byte as `local` does.)
 
 Each peak is a true segue when it lies within 3 s of a truth segue middle (the middle of the
 earlier cue's end and the later one's start, as tools/reference/cue_eval.py has it). The rule under

@@ -132,8 +132,8 @@
 //! 0.67-0.95, AUC 0.91. But a veto that keeps every development segue (0.96) removes only 1 of the
 //! 5 seed-202 false splits, and the margin (0.950 against 0.968) is thin, so it is not a veto.
 //! Scratch analysis: `examples/novelty_dump` (with `levels`, the per-window level and pitch-class
-//! profile; with `onsets`, the frame flux; with `peaks`, each novelty peak's ratio, veto and beat
-//! reading).
+//! profile; with `onsets`, the frame flux; with `local`, each local maximum's ratio, veto, beat
+//! reading and dominance radius).
 //!
 //! **Beat continuity as a second piece of evidence (kept).** Built in as [`beat`] (the prototype's
 //! comb, with a geometric period grid fine enough that the teeth do not drift off a tempo between
@@ -147,7 +147,7 @@
 //! Chosen on the development sets (/tmp/dev-reels, seeds 31, 202, 404) by leave-one-set-out over
 //! the 106 novelty peaks at 1.0x the median or more (57 within 3 s of a truth segue middle, 49 not;
 //! `python3 tools/reference/split_rule_study.py DUMP dev=/tmp/dev-reels c=/tmp/dev-reels-c
-//! e=/tmp/dev-reels-e f=/tmp/dev-reels-f`, DUMP from `novelty_dump REEL peaks`): the continuity
+//! e=/tmp/dev-reels-e f=/tmp/dev-reels-f`, DUMP from `novelty_dump REEL local`): the continuity
 //! separates them with AUC 0.78 over all peaks and 0.95 over the 68 whose sides both have a beat
 //! (the ratio: 0.91); each fold's fit (weight 5.5-8, pivot 0.85-0.87) found 53 -> 54 segues with
 //! 9 -> 5 false splits on the sets left out; fitted on all four, weights 2.25-10 at pivot 0.87-0.88
