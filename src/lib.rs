@@ -23,6 +23,7 @@ pub mod features;
 pub mod loudness;
 pub mod model;
 pub mod pipeline;
+pub mod quantile;
 pub mod report;
 pub mod rng;
 pub mod synth;

@@ -55,6 +55,7 @@ use serde::Serialize;
 
 use crate::features::FeatureTrack;
 use crate::loudness::LoudnessTrace;
+use crate::quantile;
 use crate::timeline::{EffectsEvent, Span};
 
 /// Where the floor is taken to be noise: this far below the integrated loudness, LU.
@@ -130,11 +131,10 @@ pub fn detect(fx: &FeatureTrack, loudness: &LoudnessTrace) -> EffectsActivity {
         .copied()
         .filter(|l| l.is_finite())
         .collect();
-    if sorted.is_empty() {
-        return EffectsActivity::default();
-    }
     sorted.sort_unstable_by(f64::total_cmp);
-    let floor = percentile(&sorted, 0.01);
+    let Some(floor) = quantile::of_sorted(&sorted, 0.01) else {
+        return EffectsActivity::default();
+    };
     let programme = loudness.whole().integrated_lufs;
     let noise_floor = programme
         .filter(|p| p - floor >= NOISE_FLOOR_BELOW_PROGRAMME_LU)
@@ -274,7 +274,7 @@ impl Rarity {
             return true;
         }
         ctx.sort_unstable_by(f64::total_cmp);
-        top - percentile(&ctx, RARITY_PERCENTILE) >= RARITY_MARGIN
+        quantile::of_sorted(&ctx, RARITY_PERCENTILE).is_some_and(|p| top - p >= RARITY_MARGIN)
     }
 }
 
@@ -358,16 +358,10 @@ fn bed_series(level: &[f64], active: &[bool], step: f64) -> EffectsBed {
                 return None;
             }
             window.sort_unstable_by(f64::total_cmp);
-            Some(percentile(&window, BED_PERCENTILE))
+            quantile::of_sorted(&window, BED_PERCENTILE)
         })
         .collect();
     EffectsBed { step_s: 1.0, lufs }
-}
-
-/// Nearest-rank percentile of sorted values (`q` in [0, 1]).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 #[cfg(test)]

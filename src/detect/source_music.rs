@@ -32,10 +32,10 @@
 //! formant-synthesised voice (`synth::voice::Speaker`) read as music (likelihood about 0.5: 8-11 s
 //! segments on the DX of `stemscope demo --seconds 60/120/180`); with them, none.
 
-use crate::detect::music::activity::quantile;
 use crate::discover::StemKind;
 use crate::features::texture::chroma_columns;
 use crate::features::{FeatureTrack, TEXTURE_FEATURES};
+use crate::quantile;
 use crate::timeline::SourceMusic;
 
 /// A logistic music-vs-non-music score over named texture features:
@@ -221,7 +221,7 @@ pub fn music_likelihood(track: &FeatureTrack, cfg: &SourceMusicConfig) -> Vec<f6
     };
     let chroma = chroma_columns();
     let levels: Vec<f32> = track.frames.iter().map(|f| f.rms_db).collect();
-    let floor = quantile(&levels, 0.1);
+    let floor = quantile::of(&levels, 0.1);
     let hop = track.frame_hop_s;
     track
         .windows

@@ -10,6 +10,7 @@
 
 use super::chroma::N_CHROMA;
 use super::frame::{self, FrameLayout};
+use crate::quantile;
 
 /// Names of the texture-window features, in order.
 pub const TEXTURE_FEATURES: &[&str] = &[
@@ -400,13 +401,9 @@ impl TextureAccumulator {
         ]);
 
         // Level dynamics: spread, 10-90 % range, low-energy frames, silence.
-        let level_range = if sorted.len() >= 2 {
-            let lo = percentile(&mut sorted, 0.1);
-            let hi = percentile(&mut sorted, 0.9);
-            hi - lo
-        } else {
-            0.0
-        };
+        let level_range = quantile::select(&mut sorted, 0.9)
+            .zip(quantile::select(&mut sorted, 0.1))
+            .map_or(0.0, |(hi, lo)| hi - lo);
         self.sorted = sorted;
         let powers = (start..end).map(|t| 10f32.powf(self.row(t)[R_RMS_DB] / 10.0));
         let mean_power = powers.clone().sum::<f32>() / n as f32;
@@ -564,12 +561,6 @@ impl TextureAccumulator {
         }
         ((power / SYLLABLE_HZ.len() as f64).sqrt() / mean) as f32
     }
-}
-
-/// The `q` quantile of `v` (nearest rank; reorders `v`).
-fn percentile(v: &mut [f32], q: f32) -> f32 {
-    let i = ((v.len() - 1) as f32 * q).round() as usize;
-    *v.select_nth_unstable_by(i, f32::total_cmp).1
 }
 
 fn fill_row(row: &mut [f32], rec: &[f32], layout: FrameLayout, flux: f32) {

@@ -48,6 +48,7 @@ use rayon::prelude::*;
 
 use crate::features::{FeatureTrack, FrameSummary, TextureWindow};
 use crate::loudness::LoudnessTrace;
+use crate::quantile;
 
 /// Settings of the automatic segmentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,15 +138,6 @@ impl Descriptor {
 /// that a foreground sound shorter than about 2 s cannot reach the low percentiles.
 const CELL_S: f64 = 3.0;
 
-fn percentile(values: &mut [f32], q: f64) -> Option<f32> {
-    if values.is_empty() {
-        return None;
-    }
-    let k = ((values.len() - 1) as f64 * q).round() as usize;
-    let (_, v, _) = values.select_nth_unstable_by(k, f32::total_cmp);
-    Some(*v)
-}
-
 fn frame_range(track: &FeatureTrack, start_s: f64, end_s: f64) -> std::ops::Range<usize> {
     let hop = if track.frame_hop_s > 0.0 {
         track.frame_hop_s
@@ -176,8 +168,10 @@ struct Scratch {
 fn fx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 3] {
     s.rms.clear();
     s.rms.extend(frames.iter().map(|f| f.rms_db));
-    let (Some(median), Some(bed)) = (percentile(&mut s.rms, 0.5), percentile(&mut s.rms, 0.2))
-    else {
+    let (Some(median), Some(bed)) = (
+        quantile::select(&mut s.rms, 0.5),
+        quantile::select(&mut s.rms, 0.2),
+    ) else {
         return [None; 3];
     };
     if bed <= SILENCE_DB {
@@ -191,8 +185,8 @@ fn fx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 3] {
     }
     [
         Some(f64::from(bed)),
-        percentile(&mut s.a, 0.5).map(f64::from),
-        percentile(&mut s.b, 0.5).map(f64::from),
+        quantile::select(&mut s.a, 0.5).map(f64::from),
+        quantile::select(&mut s.b, 0.5).map(f64::from),
     ]
 }
 
@@ -201,8 +195,10 @@ fn fx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 3] {
 fn dx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 2] {
     s.rms.clear();
     s.rms.extend(frames.iter().map(|f| f.rms_db));
-    let (Some(floor), Some(fifth)) = (percentile(&mut s.rms, 0.1), percentile(&mut s.rms, 0.2))
-    else {
+    let (Some(floor), Some(fifth)) = (
+        quantile::select(&mut s.rms, 0.1),
+        quantile::select(&mut s.rms, 0.2),
+    ) else {
         return [None; 2];
     };
     if floor <= SILENCE_DB {
@@ -217,7 +213,7 @@ fn dx_cell(frames: &[FrameSummary], s: &mut Scratch) -> [Option<f64>; 2] {
     );
     [
         Some(f64::from(floor)),
-        percentile(&mut s.a, 0.5).map(f64::from),
+        quantile::select(&mut s.a, 0.5).map(f64::from),
     ]
 }
 
@@ -268,7 +264,7 @@ fn fx_loudness_descriptor(trace: &LoudnessTrace, grid: &[f64], out: &mut Vec<Des
                 .iter()
                 .map(|&e| 10.0 * e.max(1e-12).log10()),
         );
-        percentile(&mut cell, 0.2)
+        quantile::select(&mut cell, 0.2)
             .filter(|&v| v > SILENCE_DB)
             .map(f64::from)
     };

@@ -4,6 +4,7 @@
 
 use crate::features::FeatureTrack;
 use crate::loudness::LoudnessTrace;
+use crate::quantile;
 use crate::timeline::Span;
 
 /// Level of a stem over time on a regular grid, dB.
@@ -60,17 +61,6 @@ fn sanitize(db: f32) -> f32 {
     }
 }
 
-/// The `q`-quantile (0..=1) of `values` (NaN-free), by sorting a copy. Empty input gives `None`.
-pub fn quantile(values: &[f32], q: f64) -> Option<f32> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f32::total_cmp);
-    let i = ((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
-    Some(v[i])
-}
-
 /// Audibility thresholds of one stem, dB.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
@@ -118,8 +108,8 @@ impl Default for ActivityConfig {
 
 /// Thresholds from the level distribution: relative to the stem's own floor, never absolute.
 pub fn thresholds(level: &LevelTrack, cfg: &ActivityConfig) -> Option<Thresholds> {
-    let floor_db = quantile(&level.db, cfg.floor_quantile)?;
-    let loud_db = quantile(&level.db, cfg.loud_quantile)?;
+    let floor_db = quantile::of(&level.db, cfg.floor_quantile)?;
+    let loud_db = quantile::of(&level.db, cfg.loud_quantile)?;
     let on_margin =
         (loud_db - floor_db - cfg.headroom_db).clamp(cfg.min_on_margin_db, cfg.on_margin_db);
     Some(Thresholds {

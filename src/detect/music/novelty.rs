@@ -570,7 +570,7 @@ pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
             .map(|k| d.level_db[k])
             .collect();
         if levels.len() >= 4 {
-            super::activity::quantile(&levels, 0.8)
+            crate::quantile::of(&levels, 0.8)
         } else {
             None
         }
