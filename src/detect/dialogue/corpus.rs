@@ -100,12 +100,9 @@ pub fn frame_db(signal: &[f32]) -> Vec<f32> {
 /// The dev-reel truth of a dry line: frames above the 95th percentile minus 30 dB.
 pub fn dry_truth(signal: &[f32]) -> Vec<bool> {
     let db = frame_db(signal);
-    if db.is_empty() {
+    let Some(p95) = crate::quantile::of(&db, 0.95) else {
         return Vec::new();
-    }
-    let mut sorted = db.clone();
-    sorted.sort_by(f32::total_cmp);
-    let p95 = sorted[((sorted.len() - 1) as f64 * 0.95).round() as usize];
+    };
     db.iter().map(|&d| d > p95 - 30.0).collect()
 }
 
