@@ -89,7 +89,7 @@ pub struct NoveltyConfig {
     /// a peak through which one beat grid carries needs more novelty, one where it breaks less.
     /// Weights 2.25-10 with the pivot at 0.87-0.88 tie on the development reels (leave-one-set-out
     /// folds 5.5-8); music they never use breaks the tie towards the steep end (5 -> 7.5: fewer
-    /// false splits, the same on every dev reel; see the module doc of [`super`]).
+    /// false splits, the same on every dev reel; see `docs/music-cues.md`).
     pub beat_weight: f64,
     /// Continuity at which the required ratio is [`NoveltyConfig::peak_ratio`]: development segues
     /// read 0.69-0.96, peaks inside one piece 0.76-1.01 (with a beat both sides: 0.69-0.91 and
