@@ -1,5 +1,6 @@
 //! Times the feature stage alone on a WAV file already at the analysis rate (the file is read into
-//! memory first, so decoding is not timed). For the throughput figures in the README.
+//! memory first, so decoding is not timed). For the feature-speed figures in docs/measurements.md
+//! ("Feature engine speed").
 //!
 //! ```text
 //! cargo run --release --example feature_speed -- FILE.wav [default|librosa|librosa-only] [repeats]

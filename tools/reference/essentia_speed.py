@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times essentia on the feature list of tools/reference/librosa_speed.py (README, "Feature stage speed").
+"""Times essentia on the feature list of tools/reference/librosa_speed.py (docs/measurements.md, "Feature engine speed").
 
     python3 tools/reference/essentia_speed.py FILE_48k.wav [repeats]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times librosa on the feature set our engine is compared with (README, "Feature stage speed").
+"""Times librosa on the feature set our engine is compared with (docs/measurements.md, "Feature engine speed").
 
     python3 tools/reference/librosa_speed.py FILE_48k.wav [repeats]
 
