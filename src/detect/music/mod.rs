@@ -6,9 +6,10 @@
 //!    into it. **Gap rule:** music separated by less than [`ActivityConfig::max_gap_s`] (2.5 s) of
 //!    floor is one cue, so a pause inside a piece does not split it; runs shorter than
 //!    [`ActivityConfig::min_span_s`] (2 s) are dropped, so a 3 s stinger is a cue and a click is not.
-//! 2. [`novelty`]: inside each run, a sustained change of musical content (timbre, level, onset
-//!    density, tonality) marks a segue; the run is split there. The test compares the mean
-//!    descriptors of the 12 s ([`NoveltyConfig::window_s`]) either side of each point. **Split
+//! 2. [`novelty`]: inside each run, a sustained change of musical content (timbre, onset
+//!    density, voicing; the key and the beat grid as checks) marks a segue; the run is split
+//!    there. The test compares the mean descriptors of the 12 s ([`NoveltyConfig::window_s`])
+//!    either side of each point (the level only decides which windows count). **Split
 //!    rule:** a peak of that novelty splits when its ratio over the run's median novelty reaches
 //!    [`novelty::required_ratio`], `max(1.2, 1.5 + W * (continuity - 0.875))` with W
 //!    ([`NoveltyConfig::beat_weight`]) 7.5: the [`beat`] continuity says whether one beat grid
