@@ -103,6 +103,7 @@ pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueCo
         let splits = novelty::refine_change_points(
             &desc,
             run,
+            &curve,
             novelty::change_points(&curve, run, &cfg.novelty, same_piece, continuity),
             &cfg.novelty,
         );

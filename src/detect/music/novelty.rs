@@ -74,6 +74,12 @@ pub struct NoveltyConfig {
     pub refine_window_s: f64,
     /// How far the short windows may move a change point, seconds.
     pub refine_radius_s: f64,
+    /// Other local maxima of the long-window curve within this many seconds of a change point are
+    /// rival places for it, and the short windows choose among them (0 disables): around a segue
+    /// the long curve often has two humps, one where a window reaches a piece's own change.
+    pub rival_radius_s: f64,
+    /// A rival needs at least this share of the change point's long-window novelty.
+    pub rival_share: f64,
     /// A change point into a piece at least this much quieter (see [`level_step_db`]) is moved
     /// [`NoveltyConfig::quieter_shift_s`] earlier, dB: in an equal-power crossfade the louder
     /// earlier piece dominates the descriptors until late in the ramps, so such segues are placed
@@ -114,6 +120,8 @@ impl Default for NoveltyConfig {
             same_key_chroma: 0.15,
             refine_window_s: 6.0,
             refine_radius_s: 1.0,
+            rival_radius_s: 6.0,
+            rival_share: 0.8,
             quieter_step_db: 6.0,
             quieter_shift_s: 0.25,
             beat: BeatConfig::default(),
@@ -524,12 +532,16 @@ pub fn change_points(
     picked
 }
 
-/// The change points `splits` of `run`, each moved to the strongest short-window novelty within
-/// [`NoveltyConfig::refine_radius_s`] of it (unchanged where the short windows see nothing). One
-/// short-window curve serves every change point of the run.
+/// The change points `splits` of `run` (found on the long-window curve `long`), each moved to the
+/// strongest short-window novelty within [`NoveltyConfig::refine_radius_s`] of it or of one of its
+/// rivals: the other local maxima of `long` within [`NoveltyConfig::rival_radius_s`] that reach
+/// [`NoveltyConfig::rival_share`] of its novelty and keep `min_segment_s` from the other change
+/// points. Unchanged where the short windows see nothing. One short-window curve serves every
+/// change point of the run.
 pub fn refine_change_points(
     d: &Descriptors,
     run: &Span,
+    long: &[(f64, f64)],
     splits: Vec<f64>,
     cfg: &NoveltyConfig,
 ) -> Vec<f64> {
@@ -542,15 +554,47 @@ pub fn refine_change_points(
         ..cfg.clone()
     };
     let curve = novelty_curve(d, run, &short);
+    let span = |c: &[(f64, f64)], t: f64, r: f64| {
+        c.partition_point(|&(u, _)| u < t - r)..c.partition_point(|&(u, _)| u <= t + r)
+    };
+    // The strongest short-window point within the refine radius of `t`.
+    let best_near = |t: f64| {
+        curve[span(&curve, t, cfg.refine_radius_s)]
+            .iter()
+            .copied()
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+    };
+    // Local maxima of the long curve: no higher point within 1 s (one flank of a hump is not a place).
+    let is_local_max = |i: usize| {
+        let (u, v) = long[i];
+        long[span(long, u, 1.0)].iter().all(|&(_, w)| w <= v)
+    };
     splits
-        .into_iter()
-        .map(|t| {
-            let a = curve.partition_point(|&(u, _)| u < t - cfg.refine_radius_s);
-            let b = curve.partition_point(|&(u, _)| u <= t + cfg.refine_radius_s);
-            curve[a..b]
-                .iter()
-                .max_by(|x, y| x.1.total_cmp(&y.1))
-                .map_or(t, |&(u, _)| u)
+        .iter()
+        .map(|&t| {
+            let at_t = long[span(long, t, 0.0)].first().map_or(0.0, |&(_, v)| v);
+            let others_clear = |u: f64| {
+                splits
+                    .iter()
+                    .all(|&s| s == t || (s - u).abs() >= cfg.min_segment_s)
+            };
+            let rivals = span(long, t, cfg.rival_radius_s.max(0.0))
+                .filter(|&i| {
+                    let (u, v) = long[i];
+                    u != t
+                        && v >= cfg.rival_share * at_t
+                        && u >= run.start_s + cfg.min_segment_s
+                        && u <= run.end_s - cfg.min_segment_s
+                        && others_clear(u)
+                        && is_local_max(i)
+                })
+                .map(|i| long[i].0);
+            // The change point itself first, so that a tie keeps it.
+            std::iter::once(t)
+                .chain(rivals)
+                .filter_map(best_near)
+                .reduce(|best, x| if x.1 > best.1 { x } else { best })
+                .map_or(t, |(u, _)| u)
         })
         .collect()
 }

@@ -750,3 +750,76 @@ fn the_level_step_reads_the_music_not_its_dips_under_dialogue() {
     assert!((step + 6.0).abs() < 0.01, "{step}");
     assert_eq!(novelty::level_step_db(&d, &run, 3.0), None);
 }
+
+/// Descriptors of one dimension that steps from 0 to 1 at `change_s` under noise, on a 0.25 s hop of
+/// 1 s windows, every window usable: the short windows see a change there and nowhere else.
+fn stepped(duration_s: f64, change_s: f64) -> novelty::Descriptors {
+    let mut d = leveled(duration_s, |_| -20.0);
+    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    d.dims = 1;
+    d.values = (0..d.len())
+        .map(|k| {
+            let centre = k as f64 * 0.25 + 0.5;
+            f32::from(u8::from(centre >= change_s)) + 0.3 * noise.next()
+        })
+        .collect();
+    d
+}
+
+/// A long-window novelty curve on a 0.25 s grid over `run`: 1.0 with triangular humps
+/// `(time, height)` 3 s wide either side.
+fn humped(run: &Span, humps: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let n = ((run.end_s - run.start_s) / 0.25) as usize;
+    (0..=n)
+        .map(|k| {
+            let t = run.start_s + k as f64 * 0.25;
+            let v = humps
+                .iter()
+                .map(|&(at, h)| 1.0 + (h - 1.0) * (1.0 - (t - at).abs() / 3.0).max(0.0))
+                .fold(1.0, f64::max);
+            (t, v)
+        })
+        .collect()
+}
+
+#[test]
+fn a_rival_hump_where_the_short_windows_see_the_change_takes_the_change_point() {
+    // The long curve tops at 55 s, where a window reaches a piece's own change, and has a second,
+    // lower hump at the crossfade (60 s). The short windows see the change at 60 s only.
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let d = stepped(120.0, 60.0);
+    let long = humped(&run, &[(55.0, 3.0), (60.0, 2.6)]);
+    let placed = novelty::refine_change_points(&d, &run, &long, vec![55.0], &cfg);
+    assert!(
+        (placed[0] - 60.0).abs() <= 1.0,
+        "placed at {placed:?}, not within 1 s of the change at 60 s"
+    );
+}
+
+#[test]
+fn a_weak_or_distant_rival_hump_leaves_the_change_point_where_it_was_found() {
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let near_55 = |change_s: f64, rival: (f64, f64)| {
+        let long = humped(&run, &[(55.0, 3.0), rival]);
+        let placed =
+            novelty::refine_change_points(&stepped(120.0, change_s), &run, &long, vec![55.0], &cfg);
+        (placed[0] - 55.0).abs() <= 1.0
+    };
+    // Under `rival_share` (0.8) of the change point's novelty: 2.1 against 3.0.
+    assert!(near_55(60.0, (60.0, 2.1)));
+    // Beyond `rival_radius_s` (6 s).
+    assert!(near_55(62.5, (62.5, 2.6)));
+    // Within both, the rival takes it (the specification above).
+    assert!(!near_55(60.0, (60.0, 2.6)));
+    // Without rivals (radius 0) the short windows only refine within 1 s.
+    let off = NoveltyConfig {
+        rival_radius_s: 0.0,
+        ..cfg.clone()
+    };
+    let long = humped(&run, &[(55.0, 3.0), (60.0, 2.6)]);
+    let placed =
+        novelty::refine_change_points(&stepped(120.0, 60.0), &run, &long, vec![55.0], &off);
+    assert!((placed[0] - 55.0).abs() <= 1.0, "placed at {placed:?}");
+}
