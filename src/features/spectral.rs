@@ -287,7 +287,7 @@ pub fn flatness(power: &[f32], floor: f32) -> f32 {
 /// [`flatness`] with `F` floors at once (one pass over the spectrum).
 ///
 /// The geometric mean comes from summing exponents and multiplying mantissas (in eight lanes,
-/// renormalised every [`FLATNESS_RENORM`] values so the products stay far from overflow), which
+/// renormalised every `FLATNESS_RENORM` values so the products stay far from overflow), which
 /// avoids one logarithm per bin; logarithms are taken of the eight lane products only.
 #[inline(always)]
 pub fn flatness_n<const F: usize>(power: &[f32], floors: [f32; F]) -> [f32; F] {

@@ -477,7 +477,7 @@ impl Sources<'_> {
 /// [`SegmentConfig::min_scene_s`] from programme's edges, so that the novelty windows (W plus a
 /// cell) never reach into the leader.
 ///
-/// The novelty curve is computed chunk by chunk ([`CHUNK_POINTS`]), chunks in parallel: each grid
+/// The novelty curve is computed chunk by chunk (`CHUNK_POINTS`), chunks in parallel: each grid
 /// point only needs the descriptors within W of it.
 pub fn segment(
     fx: Option<StemInput>,

@@ -71,7 +71,7 @@ const FLOOR_SPAN_BLOCKS: usize = 40;
 /// Frames of context either side of a frame that its row depends on, rounded up to whole floor
 /// blocks: the noise floor reaches `FLOOR_SPAN_BLOCKS + 1` blocks (410 frames) beyond the 3-frame
 /// level mean; beyond that, the syllable envelope reaches 12 frames and the row's windows 50 more
-/// (473 in all), the active-run length [`MAX_RUN`] and the speechy distances [`MAX_REACH`] frames
+/// (473 in all), the active-run length `MAX_RUN` and the speechy distances `MAX_REACH` frames
 /// (a clamped run or distance is decided within that reach): 611 in all.
 /// Features built on a slice of frames give the whole stem's rows for the frames at least this far
 /// from the slice's ends (or at the stem's own ends), when the slice starts on a block boundary.
