@@ -38,6 +38,25 @@ fn main() -> anyhow::Result<()> {
     let level = LevelTrack::of_stem(&mx.features, &mx.loudness);
     let runs = activity::audible_spans(&level, &Default::default());
     let desc = novelty::Descriptors::build(&mx.features, &level, &runs, &cfg);
+    if std::env::args().nth(2).as_deref() == Some("levels") {
+        // Per texture window: start time, mean level (dB, relative use only), usable flag, then
+        // the pitch-class profile when there is one.
+        let pcs = desc.chroma.len() / desc.len().max(1);
+        for k in 0..desc.len() {
+            let profile: Vec<String> = desc.chroma[k * pcs..(k + 1) * pcs]
+                .iter()
+                .map(|v| format!("{v:.4}"))
+                .collect();
+            println!(
+                "{:.2}\t{:.2}\t{}\t{}",
+                k as f64 * desc.hop_s,
+                desc.level_db[k],
+                u8::from(desc.usable[k]),
+                profile.join("\t")
+            );
+        }
+        return Ok(());
+    }
     if std::env::args().nth(2).as_deref() == Some("onsets") {
         // Per frame: time, spectral flux (the onset strength).
         let hop = mx.features.frame_hop_s;
