@@ -11,11 +11,13 @@ What it does
   stage fits a small head on the CNN's pooled embedding plus its mean over windows t-N..t+N (the
   MLP's context mean, on learned features). Then ONE evaluator scores the CNN's held-out window
   probabilities and the MLP's (read from the same run's `--cues-tsv`, which holds the MLP's
-  held-out probability of every window of every cue) exactly as src/model/eval.rs does: HMM
-  smoothing of src/detect/vocals.rs `smooth` -> 10 ms frame accuracy/F1 inside music; the
-  shipped cue rule (`classify_cue` with models/vocal-v1.json `cue_rule`: 2 s of windows at
-  p >= 0.7, over 15 % of the cue or 15 s) -> cue song/score accuracy. It also breaks errors down
-  by the kind of example (a cappella voices, guitar stems, score sources, ...).
+  held-out probability of every window of every cue) exactly as src/model/eval.rs did in session
+  16: HMM smoothing of src/detect/vocals.rs `smooth` (tools/reference/vocal_segments.py; without
+  the 0.25 s end pad that session 17 added, which the trainer's figures now include) -> 10 ms
+  frame accuracy/F1 inside music; the shipped cue rule (`classify_cue` with models/vocal-v1.json
+  `cue_rule`: 2 s of windows at p >= 0.7, over 15 % of the cue or 15 s) -> cue song/score
+  accuracy. It also breaks errors down by the kind of example (a cappella voices, guitar stems,
+  score sources, ...).
 
 CNN (input: one 1 s window = 100 frames x 64 mel, averaged in pairs of frames to 50 x 64 and
 referenced to the window's loudest bin, so the level does not matter):
@@ -54,6 +56,9 @@ os.environ.setdefault(
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+from vocal_segments import smooth  # noqa: E402  (the decoder of src/detect/vocals.rs, shared)
 
 FRAME_S = 0.01
 WIN_FRAMES = 100  # 1 s texture window at a 10 ms hop
@@ -227,53 +232,6 @@ def context_mean(e, owner, ctx):
 # ---------------------------------------------------------------- evaluation (src/model/eval.rs)
 
 
-def smooth(p, starts, s=SMOOTH, win_len=TEXTURE_LEN_S):
-    """src/detect/vocals.rs `smooth`: two-state Viterbi, segments on the window-centre grid."""
-    n = min(len(p), len(starts))
-    if n == 0:
-        return []
-    prior = min(max(s["prior"], 1e-3), 1 - 1e-3)
-    q = min(max(s["switch_prob"], 1e-9), 0.5)
-    stay, switch = np.log(1 - q), np.log(q)
-    pt = np.clip(np.asarray(p[:n], np.float64), 1e-4, 1 - 1e-4)
-    e0 = np.log((1 - pt) / (1 - prior))
-    e1 = np.log(pt / prior)
-    score = [np.log(1 - prior) + e0[0], np.log(prior) + e1[0]]
-    back = np.zeros((n, 2), np.int8)
-    for t in range(1, n):
-        e = (e0[t], e1[t])
-        nxt = [0.0, 0.0]
-        for k in (0, 1):
-            same, other = score[k] + stay, score[1 - k] + switch
-            if other > same:
-                nxt[k], back[t, k] = other + e[k], 1 - k
-            else:
-                nxt[k], back[t, k] = same + e[k], k
-        score = nxt
-    state = np.zeros(n, np.int8)
-    k = 1 if score[1] > score[0] else 0
-    for t in range(n - 1, -1, -1):
-        state[t] = k
-        k = back[t, k]
-    hop = (starts[n - 1] - starts[0]) / (n - 1) if n > 1 else win_len
-    segs = []
-    t = 0
-    while t < n:
-        if state[t] == 1:
-            a0 = t
-            while t < n and state[t] == 1:
-                t += 1
-            a = max(starts[a0] + win_len / 2 - hop / 2, 0.0)
-            b = starts[t - 1] + win_len / 2 + hop / 2
-            if segs and a - segs[-1][1] < s["min_gap_s"]:
-                segs[-1][1] = b
-            else:
-                segs.append([a, b])
-        else:
-            t += 1
-    return [g for g in segs if g[1] - g[0] >= s["min_segment_s"]]
-
-
 def covered(spans, t):
     c = np.zeros(len(t), bool)
     for a, b in spans:
@@ -343,7 +301,8 @@ def evaluate(meta, probs, label, keys=None):
             continue
         p, starts = probs[i], m["window_start_s"]
         if m["vocals"] is not None:
-            fc += frame_counts(m["vocals"], smooth(p, starts), m["duration_s"])
+            segs = smooth(p, starts, win_len=TEXTURE_LEN_S, **SMOOTH)  # no end pad (as in session 16)
+            fc += frame_counts(m["vocals"], segs, m["duration_s"])
         song, vs = classify(p, starts, m["duration_s"])
         cues.append((i, m["kind"] == "song", song, vs))
     tp, fp, tn, fn = fc

@@ -11,17 +11,21 @@ For each table it prints
     song/score counts and, per class of score cue, how many are called song.
 
 Usage: python3 tools/cue_rule_study.py cues1.tsv cues2.tsv ...
-Only the standard library and numpy.
+Only the standard library and numpy (the vocal segments: tools/reference/vocal_segments.py).
 """
 import collections
 import itertools
+import os
 import re
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+from vocal_segments import smooth  # noqa: E402  (the decoder of src/detect/vocals.rs, shared)
+
 HOP, WLEN = 0.25, 1.0  # texture hop and window length, seconds
-SMOOTHING = dict(switch=0.02, prior=0.5, min_gap=0.6, min_seg=0.75)  # models/vocal-v1.json
+SMOOTHING = dict(switch_prob=0.02, prior=0.5, min_gap_s=0.6, min_segment_s=0.75)  # models/vocal-v1.json
 
 
 def load(path):
@@ -39,44 +43,6 @@ def load(path):
     return rows
 
 
-def viterbi_segments(p, switch, prior, min_gap, min_seg):
-    """The smoothing of src/detect/vocals.rs `smooth`: two-state HMM, gaps filled, short dropped."""
-    n = len(p)
-    if n == 0:
-        return []
-    pt = np.clip(p, 1e-4, 1 - 1e-4)
-    e = np.stack([np.log((1 - pt) / (1 - prior)), np.log(pt / prior)], 1)
-    stay, sw = np.log(1 - switch), np.log(switch)
-    s = np.array([np.log(1 - prior), np.log(prior)]) + e[0]
-    back = np.zeros((n, 2), dtype=np.int8)
-    for t in range(1, n):
-        nxt = np.zeros(2)
-        for k in range(2):
-            a, b = s[k] + stay, s[1 - k] + sw
-            back[t, k] = 1 - k if b > a else k
-            nxt[k] = max(a, b) + e[t, k]
-        s = nxt
-    state = np.zeros(n, dtype=np.int8)
-    k = int(s[1] > s[0])
-    for t in range(n - 1, -1, -1):
-        state[t] = k
-        k = back[t, k]
-    segs, t = [], 0
-    while t < n:
-        if state[t]:
-            a0 = t
-            while t < n and state[t]:
-                t += 1
-            a, b = max(a0 * HOP + WLEN / 2 - HOP / 2, 0), (t - 1) * HOP + WLEN / 2 + HOP / 2
-            if segs and a - segs[-1][1] < min_gap:
-                segs[-1][1] = b
-            else:
-                segs.append([a, b])
-        else:
-            t += 1
-    return [(a, b) for a, b in segs if b - a >= min_seg]
-
-
 def runs(mask):
     out, n = [], 0
     for m in mask:
@@ -92,7 +58,7 @@ def runs(mask):
 
 def add_stats(r):
     p, D = r["p"], r["duration_s"]
-    segs = viterbi_segments(p, **SMOOTHING)
+    segs = smooth(p, hop=HOP, win_len=WLEN, **SMOOTHING)  # windows on the grid i * HOP, no end pad
     inseg = np.zeros(len(p), bool)
     for a, b in segs:
         i0 = int(np.ceil((a - WLEN / 2) / HOP))

@@ -5,9 +5,10 @@
 
 REPORTS/DEVn/report.json per reel of REELS (truth in REELS/DEVn/truth.json); DUMPS/DEVn/vocal_p.tsv
 as written by `cargo run --release --example vocal_dump -- REEL DUMPS/DEVn`. A Python port of
-`detect::vocals` (the confident-window cue rule, the confidence, the HMM smoothing and the song
-re-read) re-derives every reported cue's kind and the vocal track from the window probabilities;
-the script stops if they differ from the report (a port out of date). Printed:
+`detect::vocals` (the confident-window cue rule, the confidence, the HMM smoothing (vocal_segments.py
+next to this script) and the song re-read) re-derives every reported cue's kind and the vocal track
+from the window probabilities; the script stops if they differ from the report (a port out of date).
+Printed:
 - every reported cue called song and every kind error (matched to the truth like score.py, IoU >= 0.5):
   confidence, seconds of windows at p >= 0.7 / 0.9, median and 90th percentile of p, phrase rises per
   minute (a run at p >= 0.7 preceded within 2 s by a window under 0.4), the largest autocorrelation of
@@ -23,6 +24,7 @@ import json, math, pathlib, sys
 
 import numpy as np
 
+import vocal_segments  # the decoder shared with tools/cue_rule_study.py and tools/cnn_screen.py
 from vocal_eval import mask  # the same 10 ms frame mask as the vocal error breakdown
 
 FR, HOP, WLEN = 0.01, 0.25, 1.0
@@ -31,41 +33,9 @@ RULE = dict(window_p=0.7, min_s=2.0, ratio=0.15, sure=15.0)
 
 
 def smooth(p, starts, ref):
-    """`smooth_with_reference` of src/detect/vocals.rs."""
-    n = len(p)
-    if n == 0:
-        return []
-    q = SM['switch']; stay, sw = math.log(1 - q), math.log(q)
-    pt = np.clip(p.astype(np.float64), 1e-4, 1 - 1e-4); r = np.clip(ref, 1e-3, 1 - 1e-3)
-    e = np.stack([np.log((1 - pt) / (1 - r)), np.log(pt / r)], 1)
-    sc = np.array([math.log(1 - SM['prior']), math.log(SM['prior'])]) + e[0]
-    back = np.zeros((n, 2), np.int8)
-    for t in range(1, n):
-        nx = np.empty(2)
-        for k in range(2):
-            fs, fo = sc[k] + stay, sc[1 - k] + sw
-            back[t, k] = (1 - k) if fo > fs else k
-            nx[k] = (fo if fo > fs else fs) + e[t, k]
-        sc = nx
-    st = np.zeros(n, np.int8); k = 1 if sc[1] > sc[0] else 0
-    for t in range(n - 1, -1, -1):
-        st[t] = k; k = back[t, k]
-    hop = (starts[-1] - starts[0]) / (n - 1) if n > 1 else WLEN
-    cen = starts + WLEN / 2
-    segs, t = [], 0
-    while t < n:
-        if st[t]:
-            a0 = t
-            while t < n and st[t]:
-                t += 1
-            a, b = max(cen[a0] - hop / 2, 0.0), cen[t - 1] + hop / 2 + SM['end_pad']
-            if segs and a - segs[-1][1] < SM['min_gap']:
-                segs[-1][1] = b
-            else:
-                segs.append([a, b])
-        else:
-            t += 1
-    return [s for s in segs if s[1] - s[0] >= SM['min_seg']]
+    """`smooth_with_reference` of src/detect/vocals.rs with the shipped settings (vocal_segments.py)."""
+    return vocal_segments.smooth(p, starts, switch_prob=SM['switch'], prior=SM['prior'], min_gap_s=SM['min_gap'],
+                                 min_segment_s=SM['min_seg'], end_pad_s=SM['end_pad'], ref=ref, win_len=WLEN)
 
 
 def cue_stats(p, cen, a, b, min_s=RULE['min_s']):
