@@ -7,6 +7,7 @@
 //!
 //! With a second argument `levels`, it prints instead one row per texture window: start time, mean
 //! level in dB, whether the window is usable for the change test, and its pitch-class profile;
+//! with `desc`, one row per texture window: start time, usable flag and its z-scored descriptors;
 //! with `onsets`, one row per frame: time and spectral flux (the onset strength); with `local`, one
 //! row per local maximum of each run's 12 s curve (top within ±1 s, 1.0x the run median or more,
 //! `min_segment_s` from the run's ends): run start, run end, time, ratio to the median, same-piece
@@ -53,6 +54,22 @@ fn main() -> anyhow::Result<()> {
                 desc.level_db[k],
                 u8::from(desc.usable[k]),
                 profile.join("\t")
+            );
+        }
+        return Ok(());
+    }
+    if std::env::args().nth(2).as_deref() == Some("desc") {
+        // Per texture window: start time, usable flag, then its z-scored descriptors.
+        for k in 0..desc.len() {
+            let row: Vec<String> = desc.values[k * desc.dims..(k + 1) * desc.dims]
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect();
+            println!(
+                "{:.2}\t{}\t{}",
+                k as f64 * desc.hop_s,
+                u8::from(desc.usable[k]),
+                row.join("\t")
             );
         }
         return Ok(());

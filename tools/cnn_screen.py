@@ -454,7 +454,7 @@ def main():
         probs_mlp = read_mlp_tsv(a.mlp_cues, meta)
         evaluate(meta, probs_mlp, f"MLP (shipped options), seed {a.seed}, all cues")
         keys &= set(probs_mlp)
-        evaluate(meta, probs_mlp, f"MLP, the folds the CNN scored", keys)
+        evaluate(meta, probs_mlp, "MLP, the folds the CNN scored", keys)
     evaluate(meta, probs_1s, f"CNN, 1 s window alone, seed {a.seed}", keys)
     if a.context > 0:
         evaluate(meta, probs_cnn, f"CNN + context head (+-{a.context}), seed {a.seed}", keys)

@@ -57,7 +57,7 @@ def runs(mask):
 
 
 def add_stats(r):
-    p, D = r["p"], r["duration_s"]
+    p = r["p"]
     segs = smooth(p, hop=HOP, win_len=WLEN, **SMOOTHING)  # windows on the grid i * HOP, no end pad
     inseg = np.zeros(len(p), bool)
     for a, b in segs:
