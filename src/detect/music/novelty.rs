@@ -569,34 +569,36 @@ pub fn refine_change_points(
         let (u, v) = long[i];
         long[span(long, u, 1.0)].iter().all(|&(_, w)| w <= v)
     };
-    splits
-        .iter()
-        .map(|&t| {
-            let at_t = long[span(long, t, 0.0)].first().map_or(0.0, |&(_, v)| v);
-            let others_clear = |u: f64| {
-                splits
-                    .iter()
-                    .all(|&s| s == t || (s - u).abs() >= cfg.min_segment_s)
-            };
-            let rivals = span(long, t, cfg.rival_radius_s.max(0.0))
-                .filter(|&i| {
-                    let (u, v) = long[i];
-                    u != t
-                        && v >= cfg.rival_share * at_t
-                        && u >= run.start_s + cfg.min_segment_s
-                        && u <= run.end_s - cfg.min_segment_s
-                        && others_clear(u)
-                        && is_local_max(i)
-                })
-                .map(|i| long[i].0);
-            // The change point itself first, so that a tie keeps it.
-            std::iter::once(t)
-                .chain(rivals)
-                .filter_map(best_near)
-                .reduce(|best, x| if x.1 > best.1 { x } else { best })
-                .map_or(t, |(u, _)| u)
-        })
-        .collect()
+    let mut placed: Vec<f64> = Vec::with_capacity(splits.len());
+    for (k, &t) in splits.iter().enumerate() {
+        let at_t = long[span(long, t, 0.0)].first().map_or(0.0, |&(_, v)| v);
+        // A rival keeps `min_segment_s` from the points already placed and those still to come,
+        // so moving to one never brings two change points closer than the refinement alone can.
+        let clear = |u: f64| {
+            placed
+                .iter()
+                .chain(&splits[k + 1..])
+                .all(|&s| (s - u).abs() >= cfg.min_segment_s)
+        };
+        let rivals = span(long, t, cfg.rival_radius_s.max(0.0))
+            .filter(|&i| {
+                let (u, v) = long[i];
+                u != t
+                    && v >= cfg.rival_share * at_t
+                    && u >= run.start_s + cfg.min_segment_s
+                    && u <= run.end_s - cfg.min_segment_s
+                    && clear(u)
+                    && is_local_max(i)
+            })
+            .map(|i| long[i].0);
+        // The change point itself first, so that a tie keeps it.
+        let best = std::iter::once(t)
+            .chain(rivals)
+            .filter_map(best_near)
+            .reduce(|best, x| if x.1 > best.1 { x } else { best });
+        placed.push(best.map_or(t, |(u, _)| u));
+    }
+    placed
 }
 
 /// Level step across `t` in `run`, dB: the 80th percentile of the usable windows' level whose
