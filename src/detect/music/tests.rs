@@ -754,13 +754,18 @@ fn the_level_step_reads_the_music_not_its_dips_under_dialogue() {
 /// Descriptors of one dimension that steps from 0 to 1 at `change_s` under noise, on a 0.25 s hop of
 /// 1 s windows, every window usable: the short windows see a change there and nowhere else.
 fn stepped(duration_s: f64, change_s: f64) -> novelty::Descriptors {
+    steps(duration_s, &[change_s])
+}
+
+/// [`stepped`] with a step up by 1 at each of `changes_s`.
+fn steps(duration_s: f64, changes_s: &[f64]) -> novelty::Descriptors {
     let mut d = leveled(duration_s, |_| -20.0);
     let mut noise = Noise(0x2545_f491_4f6c_dd1d);
     d.dims = 1;
     d.values = (0..d.len())
         .map(|k| {
             let centre = k as f64 * 0.25 + 0.5;
-            f32::from(u8::from(centre >= change_s)) + 0.3 * noise.next()
+            changes_s.iter().filter(|&&c| centre >= c).count() as f32 + 0.3 * noise.next()
         })
         .collect();
     d
@@ -822,4 +827,21 @@ fn a_weak_or_distant_rival_hump_leaves_the_change_point_where_it_was_found() {
     let placed =
         novelty::refine_change_points(&stepped(120.0, 60.0), &run, &long, vec![55.0], &off);
     assert!((placed[0] - 55.0).abs() <= 1.0, "placed at {placed:?}");
+}
+
+#[test]
+fn change_points_moved_to_rivals_stay_apart() {
+    // Two change points 14 s apart, each with a rival hump 6 s towards the other where the short
+    // windows see a change. The first moves; the second may not follow it closer than
+    // `min_segment_s`, so it stays near where it was found.
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let d = steps(120.0, &[56.0, 58.0]);
+    let long = humped(&run, &[(50.0, 3.0), (56.0, 2.8), (64.0, 3.0), (58.0, 2.8)]);
+    let placed = novelty::refine_change_points(&d, &run, &long, vec![50.0, 64.0], &cfg);
+    assert!((placed[0] - 56.0).abs() <= 1.0, "placed at {placed:?}");
+    assert!(
+        placed[1] - placed[0] >= cfg.min_segment_s - 2.0 * cfg.refine_radius_s,
+        "placed at {placed:?}: closer than the refinement alone allows"
+    );
 }
