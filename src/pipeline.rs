@@ -439,7 +439,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                     spans.len()
                 ],
             };
-            spans
+            let mut cues: Vec<MusicCue> = spans
                 .iter()
                 .zip(decided)
                 .enumerate()
@@ -452,9 +452,13 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                     vocal_s: v.vocal_s,
                     vocal_ratio: v.vocal_ratio,
                     confidence: v.confidence,
+                    segue_in: false,
+                    segue_out: false,
                     loudness: a.loudness.segment(span.start_s, span.end_s),
                 })
-                .collect()
+                .collect();
+            crate::timeline::mark_segues(&mut cues);
+            cues
         })
         .unwrap_or_default();
     let mut effects = effects.unwrap_or_default();

@@ -6,7 +6,9 @@
 //! rounded up to the next whole second by default, or to the nearest), `usage` (BI background
 //! instrumental, BV background vocal; VI / VV visual (source) instrumental / vocal when a
 //! source-music candidate covers at least half of the cue), `kind` (song / score), `confidence`,
-//! then `start_s`, `end_s` (seconds from the start of the reel) for machines.
+//! `segue_from`, `segue_into` (the label of the cue this one crossfades from or into; empty where
+//! silence separates them), then `start_s`, `end_s` (seconds from the start of the reel) for
+//! machines.
 
 use std::path::Path;
 
@@ -28,6 +30,8 @@ pub struct CueSheetRow {
     pub usage: String,
     pub kind: CueKind,
     pub confidence: String,
+    pub segue_from: String,
+    pub segue_into: String,
     pub start_s: String,
     pub end_s: String,
 }
@@ -87,8 +91,13 @@ pub fn rows(report: &Report, opts: &ReportOptions) -> Vec<CueSheetRow> {
     report
         .cues
         .iter()
-        .map(|cue| {
+        .enumerate()
+        .map(|(i, cue)| {
             let source = is_source(cue, report);
+            let label = |k: Option<usize>| {
+                k.and_then(|k| report.cues.get(k))
+                    .map_or(String::new(), |c| cue_label(report, c, opts.numbering))
+            };
             let usage = match (cue.kind, source) {
                 (CueKind::Song, false) => "BV",
                 (CueKind::Score, false) => "BI",
@@ -108,6 +117,8 @@ pub fn rows(report: &Report, opts: &ReportOptions) -> Vec<CueSheetRow> {
                 usage: usage.to_string(),
                 kind: cue.kind,
                 confidence: format!("{:.2}", cue.confidence),
+                segue_from: label(i.checked_sub(1).filter(|_| cue.segue_in)),
+                segue_into: label(cue.segue_out.then_some(i + 1)),
                 start_s: format!("{:.3}", cue.start_s),
                 end_s: format!("{:.3}", cue.end_s),
             }
@@ -131,6 +142,8 @@ pub fn write(report: &Report, path: &Path, opts: &ReportOptions) -> crate::Resul
             "usage",
             "kind",
             "confidence",
+            "segue_from",
+            "segue_into",
             "start_s",
             "end_s",
         ])
@@ -202,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn segued_cues_name_each_other_and_cues_apart_name_none() {
+        // Cues 2 and 3 overlap by a crossfade; cue 1 ends in silence.
+        let mut r = report_with_cues();
+        r.reel = Some("R2".into());
+        r.cues[2].start_s = 99.0;
+        crate::timeline::mark_segues(&mut r.cues);
+        let rows = rows(&r, &ReportOptions::default());
+        let segues: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.segue_from.as_str(), r.segue_into.as_str()))
+            .collect();
+        assert_eq!(segues, [("", ""), ("", "2M3"), ("2M2", "")]);
+    }
+
+    #[test]
     fn written_sheet_parses_back_with_one_row_per_cue() {
         let r = report_with_cues();
         let dir = tempfile::tempdir().unwrap();
@@ -214,5 +242,7 @@ mod tests {
         let recs: Vec<_> = rd.records().collect::<Result<_, _>>().unwrap();
         assert_eq!(recs.len(), r.cues.len());
         assert_eq!(&recs[1][6], "song");
+        assert_eq!(&headers[8], "segue_from");
+        assert_eq!(&headers[9], "segue_into");
     }
 }

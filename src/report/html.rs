@@ -603,23 +603,34 @@ fn source_cell(sc: &SceneReport) -> String {
 fn cue_table(report: &Report, opts: &ReportOptions) -> String {
     let mut s = String::from(
         "<table id=\"cue-table\"><thead><tr><th>Cue</th><th>Title</th><th>TC in</th><th>TC out</th><th>Duration</th>\
-         <th>Usage</th><th>Kind</th><th>Confidence</th></tr></thead><tbody>",
+         <th>Usage</th><th>Kind</th><th>Confidence</th><th>Segue</th></tr></thead><tbody>",
     );
     for r in cuesheet::rows(report, opts) {
         let kind = match r.kind {
             CueKind::Song => "song",
             CueKind::Score => "score",
         };
+        let segue = [("from", &r.segue_from), ("into", &r.segue_into)]
+            .iter()
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(w, c)| format!("{w} {}", escape(c)))
+            .collect::<Vec<_>>()
+            .join(" · ");
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&r.cue),
             escape(&r.title),
             escape(&r.timecode_in),
             escape(&r.timecode_out),
             escape(&r.duration),
             escape(&r.usage),
-            escape(&r.confidence)
+            escape(&r.confidence),
+            if segue.is_empty() {
+                "–".to_string()
+            } else {
+                segue
+            }
         );
     }
     s.push_str("</tbody></table>");
@@ -655,7 +666,7 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
     );
     let _ = write!(
         html,
-        "<h1>{}</h1><p class=\"meta\">{} ({:.1} s) from {} at {} fps · {} cues ({} song, {} score) · {} scenes · {:.0} s of dialogue · {:.1} s of vocal clash</p>",
+        "<h1>{}</h1><p class=\"meta\">{} ({:.1} s) from {} at {} fps · {} cues ({} song, {} score, {} segues) · {} scenes · {:.0} s of dialogue · {:.1} s of vocal clash</p>",
         escape(&title),
         mmss(report.duration_s),
         report.duration_s,
@@ -664,6 +675,7 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
         report.cues.len(),
         songs,
         report.cues.len() - songs,
+        report.cues.iter().filter(|c| c.segue_out).count(),
         report.scenes.len(),
         total(&report.dialogue),
         total(&clashes)

@@ -16,7 +16,7 @@ use crate::loudness::LoudnessStats;
 use crate::timeline::{CueKind, EffectsEvent, MusicCue, SourceMusic, Span};
 
 /// Bumped on any change of report.json's shape: major for breaking changes, minor for additions.
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 
 /// The start timecode of the reel, from the BWF `bext` time reference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -283,9 +283,10 @@ pub fn summary(report: &Report) -> String {
         .iter()
         .filter(|c| c.kind == CueKind::Song)
         .count();
+    let segues = report.cues.iter().filter(|c| c.segue_out).count();
     let dlg = crate::timeline::spans::total(&report.dialogue);
     format!(
-        "{}{}: {:.1} s, {} cues ({} song, {} score), {:.1} s of dialogue, {} scenes, {} warnings",
+        "{}{}: {:.1} s, {} cues ({} song, {} score, {} segues), {:.1} s of dialogue, {} scenes, {} warnings",
         report.title,
         report
             .reel
@@ -296,6 +297,7 @@ pub fn summary(report: &Report) -> String {
         report.cues.len(),
         songs,
         report.cues.len() - songs,
+        segues,
         dlg,
         report.scenes.len(),
         report.warnings.len()

@@ -68,6 +68,8 @@ pub fn cue(number: usize, start_s: f64, end_s: f64, kind: CueKind) -> MusicCue {
         vocal_s: 0.0,
         vocal_ratio: 0.0,
         confidence: 0.8,
+        segue_in: false,
+        segue_out: false,
         loudness: LoudnessStats::default(),
     }
 }

@@ -58,12 +58,33 @@ pub struct MusicCue {
     pub vocal_ratio: f64,
     /// Confidence in `kind`, in [0, 1].
     pub confidence: f64,
+    /// The cue crossfades from the previous cue: music ran on without a gap and the detector split
+    /// it on a change of content (see [`mark_segues`]).
+    pub segue_in: bool,
+    /// The cue crossfades into the next cue.
+    pub segue_out: bool,
     pub loudness: LoudnessStats,
 }
 
 impl MusicCue {
     pub fn span(&self) -> Span {
         Span::new(self.start_s, self.end_s)
+    }
+}
+
+/// Marks the segues between cues in start order: a cue that starts before the previous one ends.
+/// Separate runs of music are always apart (the cue detector bridges shorter gaps), so only a
+/// split inside continuous music, whose two cues overlap by the assumed crossfade, meets this.
+pub fn mark_segues(cues: &mut [MusicCue]) {
+    for c in cues.iter_mut() {
+        c.segue_in = false;
+        c.segue_out = false;
+    }
+    for k in 1..cues.len() {
+        if cues[k].start_s <= cues[k - 1].end_s {
+            cues[k - 1].segue_out = true;
+            cues[k].segue_in = true;
+        }
     }
 }
 
@@ -86,4 +107,29 @@ pub struct SourceMusic {
     /// "dialogue" or "effects".
     pub stem: String,
     pub confidence: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::synthetic::cue;
+
+    #[test]
+    fn overlapping_cues_are_segues_and_cues_apart_are_not() {
+        let mut cues = vec![
+            cue(1, 0.0, 30.0, CueKind::Score),
+            cue(2, 29.0, 60.0, CueKind::Song),
+            cue(3, 60.0, 80.0, CueKind::Score),
+            cue(4, 90.0, 120.0, CueKind::Score),
+        ];
+        // Stale marks are cleared first.
+        cues[3].segue_in = true;
+        mark_segues(&mut cues);
+        let marks: Vec<(bool, bool)> = cues.iter().map(|c| (c.segue_in, c.segue_out)).collect();
+        // 1 -> 2 overlap by the crossfade, 2 -> 3 abut (no assumed overlap), 3 and 4 are apart.
+        assert_eq!(
+            marks,
+            [(false, true), (true, true), (true, false), (false, false)]
+        );
+    }
 }
