@@ -4,10 +4,10 @@
 //! `q` clamped to 0..=1. There is no interpolation, so a floor or a bed level is always a level that
 //! was measured, and a quantile of a few values does not invent one between them.
 
-/// Rank (0-based, ascending) of the `q`-quantile among `len` values; `len` must be at least 1.
-pub fn rank(len: usize, q: f64) -> usize {
-    debug_assert!(len > 0, "no rank among zero values");
-    ((len.saturating_sub(1)) as f64 * q.clamp(0.0, 1.0)).round() as usize
+/// Rank (0-based, ascending) of the `q`-quantile among `len` values (0 when there are none; the
+/// callers below return `None` for empty input before indexing).
+fn rank(len: usize, q: f64) -> usize {
+    (len.saturating_sub(1) as f64 * q.clamp(0.0, 1.0)).round() as usize
 }
 
 /// The `q`-quantile of values already sorted ascending; `None` when there are none.
