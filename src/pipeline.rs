@@ -17,7 +17,7 @@ use crate::discover::{StemKind, StemSet};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
 use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
-use crate::timeline::{MusicCue, Span};
+use crate::timeline::{CueSegue, MusicCue, Span};
 
 /// Settings of one analysis.
 #[derive(Debug, Clone)]
@@ -336,7 +336,7 @@ struct Detections {
     vocal_model: crate::Result<&'static crate::model::VocalModel>,
     /// With a music stem and a vocal model.
     vocals: Option<detect::vocals::VocalActivity>,
-    cue_spans: Option<Vec<Span>>,
+    music: Option<detect::music::MusicCues>,
     effects: Option<detect::effects::EffectsActivity>,
     /// Per stem (dialogue, then effects).
     source_music: Vec<(StemKind, Vec<crate::timeline::SourceMusic>)>,
@@ -351,7 +351,7 @@ impl Detections {
         let fx = title.get(StemKind::Effects);
         // Loaded once per process (parsed on first use), before the detectors fan out.
         let vocal_model = crate::model::VocalModel::embedded();
-        let (mut dialogue, mut vocals, mut cue_spans, mut effects, mut source_music) =
+        let (mut dialogue, mut vocals, mut music, mut effects, mut source_music) =
             (None, None, None, None, Vec::new());
         rayon::scope(|s| {
             s.spawn(|_| dialogue = dx.map(|a| detect::dialogue::detect(&a.features)));
@@ -362,7 +362,8 @@ impl Detections {
                 }
             });
             s.spawn(|_| {
-                cue_spans = mx.map(|a| detect::music::detect_cues(&a.features, &a.loudness));
+                let cfg = detect::music::CueConfig::default();
+                music = mx.map(|a| detect::music::detect_music(&a.features, &a.loudness, &cfg));
             });
             s.spawn(|_| effects = fx.map(|a| detect::effects::detect(&a.features, &a.loudness)));
             s.spawn(|_| {
@@ -377,7 +378,7 @@ impl Detections {
             dialogue,
             vocal_model,
             vocals,
-            cue_spans,
+            music,
             effects,
             source_music,
         }
@@ -408,7 +409,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         dialogue,
         vocal_model,
         mut vocals,
-        cue_spans,
+        music,
         effects,
         source_music: found_source_music,
     } = found;
@@ -422,10 +423,10 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         (None, Err(e)) if mx.is_some() => warnings.push(format!("vocal detection skipped: {e}")),
         _ => {}
     }
-    let cues: Vec<MusicCue> = mx
-        .zip(cue_spans)
-        .map(|(a, spans)| {
-            let spans = leader.clip(StemKind::Music, spans);
+    let (cues, segues): (Vec<MusicCue>, Vec<CueSegue>) = mx
+        .zip(music)
+        .map(|(a, music)| {
+            let spans = leader.clip(StemKind::Music, music.cues);
             // Deciding the kinds re-reads the vocal segments in the song cues (detect::vocals).
             let decided = match vocals.as_mut() {
                 Some(v) => detect::vocals::classify_cues(&spans, v),
@@ -458,7 +459,8 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                 })
                 .collect();
             crate::timeline::mark_segues(&mut cues);
-            cues
+            let segues = crate::timeline::segues_between(&cues, &music.segues);
+            (cues, segues)
         })
         .unwrap_or_default();
     let mut effects = effects.unwrap_or_default();
@@ -540,6 +542,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
         stems,
         mix,
         cues,
+        segues,
         vocals: vocals
             .map(|v| leader.clip(StemKind::Music, v.segments))
             .unwrap_or_default(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::loudness::LoudnessStats;
-use crate::timeline::{CueKind, EffectsEvent, MusicCue, SourceMusic, Span};
+use crate::timeline::{CueKind, CueSegue, EffectsEvent, MusicCue, SourceMusic, Span};
 
 /// Bumped on any change of report.json's shape: major for breaking changes, minor for additions.
 pub const SCHEMA_VERSION: &str = "1.3";
@@ -159,6 +159,8 @@ pub struct Report {
     pub stems: BTreeMap<String, StemReport>,
     pub mix: Option<MixReport>,
     pub cues: Vec<MusicCue>,
+    /// The segues between cues, with the evidence for each (see `docs/report-schema.md`).
+    pub segues: Vec<CueSegue>,
     pub vocals: Vec<Span>,
     pub dialogue: Vec<Span>,
     pub effects_activity: Vec<Span>,

@@ -38,6 +38,7 @@ pub fn empty_report(duration_s: f64) -> Report {
         stems: BTreeMap::new(),
         mix: None,
         cues: Vec::new(),
+        segues: Vec::new(),
         vocals: Vec::new(),
         dialogue: Vec::new(),
         effects_activity: Vec::new(),

@@ -72,6 +72,43 @@ impl MusicCue {
     }
 }
 
+/// A segue between two cues, with the content evidence the detector split the music on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CueSegue {
+    /// Numbers of the cue that crossfades out and of the one that crossfades in.
+    pub from_cue: usize,
+    pub to_cue: usize,
+    /// The change point, the assumed middle of the crossfade, seconds.
+    pub at_s: f64,
+    /// Content novelty at the change over the run's median (12 s windows either side).
+    pub novelty_ratio: f64,
+    /// The ratio the split rule required there (higher where one beat grid carries through).
+    /// `novelty_ratio / required_ratio` near 1 is a marginal split, well above 1 a clear change.
+    pub required_ratio: f64,
+}
+
+/// The detector's segues matched to the marked cue pairs of `cues` (see [`mark_segues`]): the pair
+/// whose overlap is centred on the segue's change point. A segue whose cues were cut apart (by the
+/// leader's marks) has no pair and is left out.
+pub fn segues_between(cues: &[MusicCue], found: &[crate::detect::music::Segue]) -> Vec<CueSegue> {
+    found
+        .iter()
+        .filter_map(|s| {
+            cues.windows(2)
+                .find(|w| {
+                    w[0].segue_out && ((w[0].end_s + w[1].start_s) / 2.0 - s.at_s).abs() < 1e-6
+                })
+                .map(|w| CueSegue {
+                    from_cue: w[0].number,
+                    to_cue: w[1].number,
+                    at_s: s.at_s,
+                    novelty_ratio: s.novelty_ratio,
+                    required_ratio: s.required_ratio,
+                })
+        })
+        .collect()
+}
+
 /// Marks the segues between cues in start order: a cue that starts before the previous one ends.
 /// Separate runs of music are always apart (the cue detector bridges shorter gaps), so only a
 /// split inside continuous music, whose two cues overlap by the assumed crossfade, meets this.
@@ -131,5 +168,27 @@ mod tests {
             marks,
             [(false, true), (true, true), (true, false), (false, false)]
         );
+    }
+
+    #[test]
+    fn a_found_segue_is_reported_between_the_cues_its_crossfade_joins() {
+        use crate::detect::music::Segue;
+        let mut cues = vec![
+            cue(1, 0.0, 31.0, CueKind::Score),
+            cue(2, 29.0, 60.0, CueKind::Song),
+            cue(3, 70.0, 90.0, CueKind::Score),
+        ];
+        mark_segues(&mut cues);
+        let found = |at_s: f64| Segue {
+            at_s,
+            novelty_ratio: 2.4,
+            required_ratio: 1.5,
+        };
+        let segues = segues_between(&cues, &[found(30.0)]);
+        assert_eq!(segues.len(), 1);
+        assert_eq!((segues[0].from_cue, segues[0].to_cue), (1, 2));
+        assert_eq!(segues[0].novelty_ratio, 2.4);
+        // A change point no marked pair is centred on (its cues were cut apart) is left out.
+        assert!(segues_between(&cues, &[found(65.0)]).is_empty());
     }
 }

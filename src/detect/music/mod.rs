@@ -74,6 +74,26 @@ impl Default for CueConfig {
     }
 }
 
+/// A segue the detector split continuous music at, with the evidence for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segue {
+    /// The change point (the assumed middle of the crossfade), seconds.
+    pub at_s: f64,
+    /// Content novelty at the change over the run's median (12 s windows).
+    pub novelty_ratio: f64,
+    /// The ratio the split rule required there, given the beat reading.
+    pub required_ratio: f64,
+}
+
+/// Cues on a music stem and the segues between them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MusicCues {
+    /// Cue spans in start order; segued cues overlap by [`CueConfig::segue_overlap_s`].
+    pub cues: Vec<Span>,
+    /// The segues in time order; each lies between two consecutive overlapping cues.
+    pub segues: Vec<Segue>,
+}
+
 /// Cue spans on a music stem, in start order (spans of segued cues may overlap).
 pub fn detect_cues(mx: &FeatureTrack, loudness: &LoudnessTrace) -> Vec<Span> {
     detect_cues_with(mx, loudness, &CueConfig::default())
@@ -81,10 +101,15 @@ pub fn detect_cues(mx: &FeatureTrack, loudness: &LoudnessTrace) -> Vec<Span> {
 
 /// [`detect_cues`] with explicit settings.
 pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig) -> Vec<Span> {
+    detect_music(mx, loudness, cfg).cues
+}
+
+/// Cues and the segues between them, with explicit settings.
+pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig) -> MusicCues {
     let level = LevelTrack::of_stem(mx, loudness);
     let runs = activity::audible_spans(&level, &cfg.activity);
     if runs.is_empty() {
-        return runs;
+        return MusicCues::default();
     }
     let desc = novelty::Descriptors::build(mx, &level, &runs, &cfg.novelty);
     // The beat reading only serves the split rule; without it there is nothing to build.
@@ -95,6 +120,7 @@ pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueCo
     };
     let half = cfg.segue_overlap_s.max(0.0) / 2.0;
     let mut cues = Vec::new();
+    let mut segues = Vec::new();
     for run in &runs {
         let curve = novelty::novelty_curve(&desc, run, &cfg.novelty);
         let same_piece = |t: f64| novelty::same_piece(&desc, run, t, &cfg.novelty);
@@ -104,22 +130,29 @@ pub fn detect_cues_with(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueCo
                 .read(run, t, beat)
                 .and_then(|r| r.continuity(beat.min_strength))
         };
+        let found = novelty::change_points(&curve, run, &cfg.novelty, same_piece, continuity);
         let splits = novelty::refine_change_points(
             &desc,
             run,
             &curve,
-            novelty::change_points(&curve, run, &cfg.novelty, same_piece, continuity),
+            found.iter().map(|c| c.at_s).collect(),
             &cfg.novelty,
         );
+        // Refining and nudging move each point and keep their order, so they pair up with `found`.
         let splits = novelty::nudge_into_quieter(&desc, run, splits, &cfg.novelty);
         let mut start = run.start_s;
-        for t in splits {
+        for (t, c) in splits.into_iter().zip(&found) {
             cues.push(Span::new(start, (t + half).min(run.end_s)));
             start = (t - half).max(run.start_s);
+            segues.push(Segue {
+                at_s: t,
+                novelty_ratio: c.ratio,
+                required_ratio: c.required,
+            });
         }
         cues.push(Span::new(start, run.end_s));
     }
-    cues
+    MusicCues { cues, segues }
 }
 
 #[cfg(test)]

@@ -489,6 +489,17 @@ pub fn required_ratio(continuity: Option<f64>, cfg: &NoveltyConfig) -> f64 {
     }
 }
 
+/// A change point of the split rule: where the long-window curve peaked, and the evidence there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangePoint {
+    /// Time of the novelty peak, seconds.
+    pub at_s: f64,
+    /// The peak's novelty over the run's median.
+    pub ratio: f64,
+    /// The ratio the rule required there ([`required_ratio`]).
+    pub required: f64,
+}
+
 /// Change points of one run: [`peaks`] whose ratio to the run's median novelty reaches
 /// [`required_ratio`] for the beat continuity `continuity(t)` gives there, strongest first, none
 /// within `min_segment_s` of another, and none where `same_piece` says both sides are one piece.
@@ -499,7 +510,7 @@ pub fn change_points(
     cfg: &NoveltyConfig,
     same_piece: impl Fn(f64) -> bool,
     continuity: impl Fn(f64) -> Option<f64>,
-) -> Vec<f64> {
+) -> Vec<ChangePoint> {
     let (median, found) = peaks(curve, run, cfg);
     if median <= 0.0 {
         return Vec::new();
@@ -510,25 +521,32 @@ pub fn change_points(
     } else {
         cfg.peak_ratio
     };
-    let mut cands: Vec<(f64, f64)> = found
+    let mut cands: Vec<ChangePoint> = found
         .into_iter()
-        .filter(|&(t, v)| {
-            v >= floor * median
-                && v >= required_ratio(
-                    (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten(),
-                    cfg,
-                ) * median
-                && !same_piece(t)
+        .filter(|&(_, v)| v >= floor * median)
+        .filter_map(|(t, v)| {
+            let required = required_ratio(
+                (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten(),
+                cfg,
+            );
+            (v >= required * median && !same_piece(t)).then_some(ChangePoint {
+                at_s: t,
+                ratio: v / median,
+                required,
+            })
         })
         .collect();
-    cands.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut picked: Vec<f64> = Vec::new();
-    for (t, _) in cands {
-        if picked.iter().all(|&p| (p - t).abs() >= cfg.min_segment_s) {
-            picked.push(t);
+    cands.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
+    let mut picked: Vec<ChangePoint> = Vec::new();
+    for c in cands {
+        if picked
+            .iter()
+            .all(|p| (p.at_s - c.at_s).abs() >= cfg.min_segment_s)
+        {
+            picked.push(c);
         }
     }
-    picked.sort_by(f64::total_cmp);
+    picked.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     picked
 }
 

@@ -232,6 +232,24 @@ fn a_segue_into_a_quieter_cue_ducked_under_dialogue_is_found() {
 }
 
 #[test]
+fn a_segue_is_reported_with_the_novelty_that_split_it() {
+    let music = detect_music(
+        &segued_track(2.0, 8.0),
+        &no_loudness(),
+        &CueConfig::default(),
+    );
+    assert_eq!(music.cues.len(), 2);
+    assert_eq!(music.segues.len(), 1);
+    let s = music.segues[0];
+    // The change point is the middle of the two cues' overlap, and the split passed the rule.
+    assert!(((music.cues[0].end_s + music.cues[1].start_s) / 2.0 - s.at_s).abs() < 1e-9);
+    assert!(
+        s.novelty_ratio >= s.required_ratio && s.required_ratio >= 1.2,
+        "{s:?}"
+    );
+}
+
+#[test]
 fn segue_overlap_setting_makes_segued_cues_overlap() {
     let track = segued_track(2.0, 8.0);
     let cues = detect_cues(&track, &no_loudness());
