@@ -29,6 +29,8 @@ pub struct AnalyzeOptions {
     pub block_s: f64,
     /// Scenes (given or segmented) and the frame rate of timecodes.
     pub scenes: crate::timeline::scenes::SceneOptions,
+    /// Settings of the music cue detector.
+    pub cues: detect::music::CueConfig,
     /// When set, the streaming pass adds the milliseconds of audio it has processed (batch progress
     /// bars read it).
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
@@ -41,6 +43,7 @@ impl Default for AnalyzeOptions {
             features: FeatureConfig::default(),
             block_s: 0.5,
             scenes: Default::default(),
+            cues: Default::default(),
             progress: None,
         }
     }
@@ -345,7 +348,7 @@ struct Detections {
 impl Detections {
     /// Runs the detectors side by side: each reads only the summaries, and together they are the
     /// serial tail of an analysis, which a second thread would otherwise watch idle.
-    fn of(title: &TitleAnalysis) -> Detections {
+    fn of(title: &TitleAnalysis, cues: &detect::music::CueConfig) -> Detections {
         let dx = title.get(StemKind::Dialogue);
         let mx = title.get(StemKind::Music);
         let fx = title.get(StemKind::Effects);
@@ -362,8 +365,7 @@ impl Detections {
                 }
             });
             s.spawn(|_| {
-                let cfg = detect::music::CueConfig::default();
-                music = mx.map(|a| detect::music::detect_music(&a.features, &a.loudness, &cfg));
+                music = mx.map(|a| detect::music::detect_music(&a.features, &a.loudness, cues));
             });
             s.spawn(|_| effects = fx.map(|a| detect::effects::detect(&a.features, &a.loudness)));
             s.spawn(|_| {
@@ -403,8 +405,10 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
             loudness: &a.loudness,
         })
         .collect();
-    let (mut leader, found) =
-        rayon::join(|| Leader::detect(&leader_inputs), || Detections::of(title));
+    let (mut leader, found) = rayon::join(
+        || Leader::detect(&leader_inputs),
+        || Detections::of(title, &opts.cues),
+    );
     let Detections {
         dialogue,
         vocal_model,

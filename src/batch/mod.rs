@@ -100,11 +100,12 @@ pub fn write_reports(report: &Report, dir: &Path, opts: &ReportOptions) -> crate
 fn options_key(opts: &BatchOptions) -> String {
     let a = &opts.analyze;
     format!(
-        "true_peak={} block_s={} features={:?} scenes={:?} report={:?} join_reels={} allow_missing={}",
+        "true_peak={} block_s={} features={:?} scenes={:?} cues={:?} report={:?} join_reels={} allow_missing={}",
         a.true_peak,
         a.block_s,
         a.features,
         a.scenes,
+        a.cues,
         opts.report,
         opts.discover.join_reels,
         opts.discover.allow_missing

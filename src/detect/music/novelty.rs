@@ -104,6 +104,12 @@ pub struct NoveltyConfig {
     /// The required ratio never falls under this, however low the continuity: a peak at the curve's
     /// own noise level does not split on a broken grid alone (not fitted; 1.0-1.25 scored the same).
     pub beat_min_ratio: f64,
+    /// A peak splits only where its ratio reaches this multiple of the required ratio (`stemscope
+    /// analyze --segue-margin`). 1 is the rule as measured; more keeps only clearer changes, for
+    /// music whose pieces change a lot within themselves (through-composed score). On seven reel
+    /// sets 1.5 makes 67 splits instead of 121, 66 of them at a true segue instead of 111
+    /// (`docs/report-schema.md`, `segues[]`).
+    pub segue_margin: f64,
 }
 
 impl Default for NoveltyConfig {
@@ -128,6 +134,7 @@ impl Default for NoveltyConfig {
             beat_weight: 7.5,
             beat_pivot: 0.875,
             beat_min_ratio: 1.2,
+            segue_margin: 1.0,
         }
     }
 }
@@ -529,11 +536,13 @@ pub fn change_points(
                 (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten(),
                 cfg,
             );
-            (v >= required * median && !same_piece(t)).then_some(ChangePoint {
-                at_s: t,
-                ratio: v / median,
-                required,
-            })
+            (v >= required * cfg.segue_margin.max(1.0) * median && !same_piece(t)).then_some(
+                ChangePoint {
+                    at_s: t,
+                    ratio: v / median,
+                    required,
+                },
+            )
         })
         .collect();
     cands.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));

@@ -250,6 +250,22 @@ fn a_segue_is_reported_with_the_novelty_that_split_it() {
 }
 
 #[test]
+fn a_segue_margin_above_a_splits_own_keeps_the_music_one_cue() {
+    let track = segued_track(2.0, 8.0);
+    let with_margin = |m: f64| {
+        let mut cfg = CueConfig::default();
+        cfg.novelty.segue_margin = m;
+        detect_music(&track, &no_loudness(), &cfg)
+    };
+    let s = with_margin(1.0).segues[0];
+    let own = s.novelty_ratio / s.required_ratio;
+    assert_eq!(with_margin(own * 0.99).cues.len(), 2, "margin {own}");
+    let merged = with_margin(own * 1.01);
+    assert_eq!(merged.cues.len(), 1, "margin {own}");
+    assert!(merged.segues.is_empty());
+}
+
+#[test]
 fn segue_overlap_setting_makes_segued_cues_overlap() {
     let track = segued_track(2.0, 8.0);
     let cues = detect_cues(&track, &no_loudness());
