@@ -462,8 +462,7 @@ pub fn build_report(set: &StemSet, title: &TitleAnalysis, opts: &AnalyzeOptions)
                     loudness: a.loudness.segment(span.start_s, span.end_s),
                 })
                 .collect();
-            crate::timeline::mark_segues(&mut cues);
-            let segues = crate::timeline::segues_between(&cues, &music.segues);
+            let segues = crate::timeline::link_segues(&mut cues, &music.segues);
             (cues, segues)
         })
         .unwrap_or_default();

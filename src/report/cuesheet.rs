@@ -220,7 +220,12 @@ mod tests {
         let mut r = report_with_cues();
         r.reel = Some("R2".into());
         r.cues[2].start_s = 99.0;
-        crate::timeline::mark_segues(&mut r.cues);
+        let segue = crate::detect::music::Segue {
+            at_s: 99.5,
+            novelty_ratio: 2.0,
+            required_ratio: 1.5,
+        };
+        crate::timeline::link_segues(&mut r.cues, &[segue]);
         let rows = rows(&r, &ReportOptions::default());
         let segues: Vec<(&str, &str)> = rows
             .iter()

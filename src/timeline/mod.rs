@@ -59,7 +59,7 @@ pub struct MusicCue {
     /// Confidence in `kind`, in [0, 1].
     pub confidence: f64,
     /// The cue crossfades from the previous cue: music ran on without a gap and the detector split
-    /// it on a change of content (see [`mark_segues`]).
+    /// it on a change of content (see [`link_segues`]).
     pub segue_in: bool,
     /// The cue crossfades into the next cue.
     pub segue_out: bool,
@@ -87,42 +87,33 @@ pub struct CueSegue {
     pub required_ratio: f64,
 }
 
-/// The detector's segues matched to the marked cue pairs of `cues` (see [`mark_segues`]): the pair
-/// whose overlap is centred on the segue's change point. A segue whose cues were cut apart (by the
-/// leader's marks) has no pair and is left out.
-pub fn segues_between(cues: &[MusicCue], found: &[crate::detect::music::Segue]) -> Vec<CueSegue> {
-    found
-        .iter()
-        .filter_map(|s| {
-            cues.windows(2)
-                .find(|w| {
-                    w[0].segue_out && ((w[0].end_s + w[1].start_s) / 2.0 - s.at_s).abs() < 1e-6
-                })
-                .map(|w| CueSegue {
-                    from_cue: w[0].number,
-                    to_cue: w[1].number,
-                    at_s: s.at_s,
-                    novelty_ratio: s.novelty_ratio,
-                    required_ratio: s.required_ratio,
-                })
-        })
-        .collect()
-}
-
-/// Marks the segues between cues in start order: a cue that starts before the previous one ends.
-/// Separate runs of music are always apart (the cue detector bridges shorter gaps), so only a
-/// split inside continuous music, whose two cues overlap by the assumed crossfade, meets this.
-pub fn mark_segues(cues: &mut [MusicCue]) {
+/// Links the detector's segues `found` to the cues in start order: each joins the consecutive pair
+/// whose overlap (the assumed crossfade) holds its change point, which sets the pair's
+/// `segue_out` / `segue_in`. The one source of both the marks and the returned list. A segue whose
+/// cues were cut apart (by the leader's marks) joins no pair and is left out.
+pub fn link_segues(cues: &mut [MusicCue], found: &[crate::detect::music::Segue]) -> Vec<CueSegue> {
     for c in cues.iter_mut() {
         c.segue_in = false;
         c.segue_out = false;
     }
-    for k in 1..cues.len() {
-        if cues[k].start_s <= cues[k - 1].end_s {
-            cues[k - 1].segue_out = true;
-            cues[k].segue_in = true;
-        }
+    let mut linked = Vec::with_capacity(found.len());
+    for s in found {
+        let Some(k) =
+            (1..cues.len()).find(|&k| cues[k].start_s <= s.at_s && s.at_s <= cues[k - 1].end_s)
+        else {
+            continue;
+        };
+        cues[k - 1].segue_out = true;
+        cues[k].segue_in = true;
+        linked.push(CueSegue {
+            from_cue: cues[k - 1].number,
+            to_cue: cues[k].number,
+            at_s: s.at_s,
+            novelty_ratio: s.novelty_ratio,
+            required_ratio: s.required_ratio,
+        });
     }
+    linked
 }
 
 /// A loud event on the effects stem.
@@ -151,44 +142,45 @@ mod tests {
     use super::*;
     use crate::report::synthetic::cue;
 
-    #[test]
-    fn overlapping_cues_are_segues_and_cues_apart_are_not() {
-        let mut cues = vec![
-            cue(1, 0.0, 30.0, CueKind::Score),
-            cue(2, 29.0, 60.0, CueKind::Song),
-            cue(3, 60.0, 80.0, CueKind::Score),
-            cue(4, 90.0, 120.0, CueKind::Score),
-        ];
-        // Stale marks are cleared first.
-        cues[3].segue_in = true;
-        mark_segues(&mut cues);
-        let marks: Vec<(bool, bool)> = cues.iter().map(|c| (c.segue_in, c.segue_out)).collect();
-        // 1 -> 2 overlap by the crossfade, 2 -> 3 abut (no assumed overlap), 3 and 4 are apart.
-        assert_eq!(
-            marks,
-            [(false, true), (true, true), (true, false), (false, false)]
-        );
+    fn found(at_s: f64) -> crate::detect::music::Segue {
+        crate::detect::music::Segue {
+            at_s,
+            novelty_ratio: 2.4,
+            required_ratio: 1.5,
+        }
+    }
+
+    fn marks(cues: &[MusicCue]) -> Vec<(bool, bool)> {
+        cues.iter().map(|c| (c.segue_in, c.segue_out)).collect()
     }
 
     #[test]
-    fn a_found_segue_is_reported_between_the_cues_its_crossfade_joins() {
-        use crate::detect::music::Segue;
+    fn a_found_segue_links_the_two_cues_its_crossfade_joins() {
         let mut cues = vec![
             cue(1, 0.0, 31.0, CueKind::Score),
             cue(2, 29.0, 60.0, CueKind::Song),
             cue(3, 70.0, 90.0, CueKind::Score),
         ];
-        mark_segues(&mut cues);
-        let found = |at_s: f64| Segue {
-            at_s,
-            novelty_ratio: 2.4,
-            required_ratio: 1.5,
-        };
-        let segues = segues_between(&cues, &[found(30.0)]);
-        assert_eq!(segues.len(), 1);
-        assert_eq!((segues[0].from_cue, segues[0].to_cue), (1, 2));
-        assert_eq!(segues[0].novelty_ratio, 2.4);
-        // A change point no marked pair is centred on (its cues were cut apart) is left out.
-        assert!(segues_between(&cues, &[found(65.0)]).is_empty());
+        let linked = link_segues(&mut cues, &[found(30.0)]);
+        assert_eq!(linked.len(), 1);
+        assert_eq!((linked[0].from_cue, linked[0].to_cue), (1, 2));
+        assert_eq!(linked[0].novelty_ratio, 2.4);
+        assert_eq!(marks(&cues), [(false, true), (true, false), (false, false)]);
+    }
+
+    #[test]
+    fn cues_are_linked_only_by_a_found_segue_inside_their_overlap() {
+        let mut cues = vec![
+            cue(1, 0.0, 30.0, CueKind::Score),
+            cue(2, 29.0, 60.0, CueKind::Song),
+            cue(3, 70.0, 90.0, CueKind::Score),
+        ];
+        // Stale marks are cleared; overlapping cues with no segue found between them stay apart.
+        cues[2].segue_in = true;
+        assert!(link_segues(&mut cues, &[]).is_empty());
+        assert_eq!(marks(&cues), [(false, false); 3]);
+        // A change point no pair's overlap holds (its cues were cut apart) is left out.
+        assert!(link_segues(&mut cues, &[found(65.0)]).is_empty());
+        assert_eq!(marks(&cues), [(false, false); 3]);
     }
 }

@@ -32,7 +32,7 @@
 //! descriptors until late in the ramps, and such segues sit about 0.4 s late (median). The
 //! crossfade's length is not measured, so the earlier cue ends and the later one starts half an
 //! assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of the point; the report
-//! marks the two as a segue ([`crate::timeline::mark_segues`]).
+//! marks the two as a segue ([`crate::timeline::link_segues`]).
 //!
 //! **Measured** (`tools/reference/score_reel_sets.sh`, session 20): segue middles within 1 s 86 of
 //! 105 on the six reel sets (dev, seeds 31, 7, 101, 202, 404), segue sides within 0.5 s 113 of 197,
