@@ -108,7 +108,7 @@ pub struct NoveltyConfig {
     /// analyze --segue-margin`). 1 is the rule as measured; more keeps only clearer changes, for
     /// music whose pieces change a lot within themselves (through-composed score). On seven reel
     /// sets 1.5 makes 67 splits instead of 121, 66 of them at a true segue instead of 111
-    /// (`docs/report-schema.md`, `segues[]`).
+    /// (`docs/report-schema.md`, `segues[]`). Under 1 counts as 1: it never loosens the rule.
     pub segue_margin: f64,
 }
 
@@ -634,7 +634,7 @@ pub fn refine_change_points(
 /// rather than its dips under dialogue.
 pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
     let side = |lo: f64, hi: f64| {
-        let levels: Vec<f32> = d
+        let mut levels: Vec<f32> = d
             .windows_in(run)
             .filter(|&k| {
                 let centre = k as f64 * d.hop_s + d.len_s / 2.0;
@@ -643,7 +643,7 @@ pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
             .map(|k| d.level_db[k])
             .collect();
         if levels.len() >= 4 {
-            crate::quantile::of(&levels, 0.8)
+            crate::quantile::select(&mut levels, 0.8)
         } else {
             None
         }
