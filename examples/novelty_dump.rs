@@ -44,33 +44,18 @@ fn main() -> anyhow::Result<()> {
         // the pitch-class profile when there is one.
         let pcs = desc.chroma.len() / desc.len().max(1);
         for k in 0..desc.len() {
-            let profile: Vec<String> = desc.chroma[k * pcs..(k + 1) * pcs]
-                .iter()
-                .map(|v| format!("{v:.4}"))
-                .collect();
-            println!(
-                "{:.2}\t{:.2}\t{}\t{}",
-                k as f64 * desc.hop_s,
-                desc.level_db[k],
-                u8::from(desc.usable[k]),
-                profile.join("\t")
-            );
+            let profile = tsv(&desc.chroma[k * pcs..(k + 1) * pcs], 4);
+            let (t, usable) = (k as f64 * desc.hop_s, u8::from(desc.usable[k]));
+            println!("{t:.2}\t{:.2}\t{usable}\t{profile}", desc.level_db[k]);
         }
         return Ok(());
     }
     if std::env::args().nth(2).as_deref() == Some("desc") {
         // Per texture window: start time, usable flag, then its z-scored descriptors.
         for k in 0..desc.len() {
-            let row: Vec<String> = desc.values[k * desc.dims..(k + 1) * desc.dims]
-                .iter()
-                .map(|v| format!("{v:.3}"))
-                .collect();
-            println!(
-                "{:.2}\t{}\t{}",
-                k as f64 * desc.hop_s,
-                u8::from(desc.usable[k]),
-                row.join("\t")
-            );
+            let row = tsv(&desc.values[k * desc.dims..(k + 1) * desc.dims], 3);
+            let (t, usable) = (k as f64 * desc.hop_s, u8::from(desc.usable[k]));
+            println!("{t:.2}\t{usable}\t{row}");
         }
         return Ok(());
     }
@@ -192,6 +177,12 @@ fn main() -> anyhow::Result<()> {
 /// The local maxima of a run's 12 s novelty `curve` at the run `median` or more and
 /// `min_segment_s` inside its ends, each with its dominance radius: the distance to the nearest
 /// higher point of the curve (999 when none); those within 1 s of a higher point are left out.
+/// `values` tab-separated with `decimals` decimals.
+fn tsv(values: &[f32], decimals: usize) -> String {
+    let cells: Vec<String> = values.iter().map(|v| format!("{v:.decimals$}")).collect();
+    cells.join("\t")
+}
+
 fn local_maxima(
     curve: &[(f64, f64)],
     run: &Span,
