@@ -150,17 +150,22 @@ mod tests {
         }
     }
 
+    /// Cues 1 and 2 overlap by 2 s (a crossfade around 30 s); cue 3 follows a 10 s gap.
+    fn overlapping_then_apart() -> Vec<MusicCue> {
+        vec![
+            cue(1, 0.0, 31.0, CueKind::Score),
+            cue(2, 29.0, 60.0, CueKind::Song),
+            cue(3, 70.0, 90.0, CueKind::Score),
+        ]
+    }
+
     fn marks(cues: &[MusicCue]) -> Vec<(bool, bool)> {
         cues.iter().map(|c| (c.segue_in, c.segue_out)).collect()
     }
 
     #[test]
     fn a_found_segue_links_the_two_cues_its_crossfade_joins() {
-        let mut cues = vec![
-            cue(1, 0.0, 31.0, CueKind::Score),
-            cue(2, 29.0, 60.0, CueKind::Song),
-            cue(3, 70.0, 90.0, CueKind::Score),
-        ];
+        let mut cues = overlapping_then_apart();
         let linked = link_segues(&mut cues, &[found(30.0)]);
         assert_eq!(linked.len(), 1);
         assert_eq!((linked[0].from_cue, linked[0].to_cue), (1, 2));
@@ -170,11 +175,7 @@ mod tests {
 
     #[test]
     fn cues_are_linked_only_by_a_found_segue_inside_their_overlap() {
-        let mut cues = vec![
-            cue(1, 0.0, 30.0, CueKind::Score),
-            cue(2, 29.0, 60.0, CueKind::Song),
-            cue(3, 70.0, 90.0, CueKind::Score),
-        ];
+        let mut cues = overlapping_then_apart();
         // Stale marks are cleared; overlapping cues with no segue found between them stay apart.
         cues[2].segue_in = true;
         assert!(link_segues(&mut cues, &[]).is_empty());
