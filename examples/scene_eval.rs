@@ -6,7 +6,8 @@
 //!
 //! `cargo run --release --example scene_eval -- /tmp/dev-reels [SETTING ...]`
 //! where a SETTING is `key=value[,key=value...]` over `window_s`, `threshold`, `min_scene_s`,
-//! `dialogue_snap_s`, `peak_top` (for example `window_s=6,threshold=5`); none means the defaults only.
+//! `dialogue_snap_s`, `peak_top`, `cut_radius_s`, `cut_min_gain` (for example
+//! `window_s=6,threshold=5`); none means the defaults only.
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,8 @@ fn parse_setting(s: &str) -> Result<SegmentConfig> {
             "min_scene_s" => c.min_scene_s = v,
             "dialogue_snap_s" => c.dialogue_snap_s = v,
             "peak_top" => c.peak_top = v,
+            "cut_radius_s" => c.cut_radius_s = v,
+            "cut_min_gain" => c.cut_min_gain = v,
             _ => bail!("{k}: unknown setting"),
         }
     }
@@ -169,9 +172,9 @@ fn main() -> Result<()> {
             0.0
         };
         errors.sort_by(f64::total_cmp);
-        let within_1 = errors.iter().filter(|e| e.abs() <= 1.0).count();
+        let within = |s: f64| errors.iter().filter(|e| e.abs() <= s).count();
         println!(
-            "[{}] P {p:.3} R {r:.3} F1 {f1:.3} ({} false, {} missed); {} of {} within 1 s; errors {:?}",
+            "[{}] P {p:.3} R {r:.3} F1 {f1:.3} ({} false, {} missed); {} of {} within 1 s, {} within 0.5 s; errors {:?}",
             if setting.is_empty() {
                 "defaults"
             } else {
@@ -179,8 +182,9 @@ fn main() -> Result<()> {
             },
             false_found,
             missed,
-            within_1,
+            within(1.0),
             errors.len(),
+            within(0.5),
             errors
                 .iter()
                 .map(|e| (e * 100.0).round() / 100.0)
