@@ -6,8 +6,8 @@
 //!
 //! `cargo run --release --example scene_eval -- /tmp/dev-reels [SETTING ...]`
 //! where a SETTING is `key=value[,key=value...]` over `window_s`, `threshold`, `min_scene_s`,
-//! `dialogue_snap_s`, `peak_top`, `cut_radius_s`, `cut_min_gain` (for example
-//! `window_s=6,threshold=5`); none means the defaults only.
+//! `dialogue_snap_s`, `peak_top`, `cut_radius_s`, `cut_min_gain`, `firm_novelty`,
+//! `min_step_gain` (for example `window_s=6,threshold=5`); none means the defaults only.
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +80,8 @@ fn parse_setting(s: &str) -> Result<SegmentConfig> {
             "peak_top" => c.peak_top = v,
             "cut_radius_s" => c.cut_radius_s = v,
             "cut_min_gain" => c.cut_min_gain = v,
+            "firm_novelty" => c.firm_novelty = v,
+            "min_step_gain" => c.min_step_gain = v,
             _ => bail!("{k}: unknown setting"),
         }
     }
