@@ -662,7 +662,8 @@ impl StepFit {
 }
 
 /// Frames more than this over a stretch's background level are foreground (a line, a door, a
-/// passing car): each costs the same, so a loud one weighs no more than one just over the bed, dB.
+/// passing car): their excess counts only up to this, so a loud one weighs no more than one this far
+/// over the bed, dB.
 const FOREGROUND_DB: f64 = 6.0;
 
 /// Pinball (quantile) loss of `x` about its own `tau` percentile, the excess over it capped at
