@@ -915,6 +915,29 @@ mod tests {
         )
     }
 
+    /// Scene boundaries of a reel with effects and dialogue stems (no loudness traces).
+    fn segment_fx_dx(
+        fx: &FeatureTrack,
+        dx: &FeatureTrack,
+        dialogue: &[Span],
+        duration_s: f64,
+    ) -> Vec<Boundary> {
+        let loud = LoudnessTrace::default();
+        let input = |features| {
+            Some(StemInput {
+                features,
+                loudness: &loud,
+            })
+        };
+        segment(
+            input(fx),
+            input(dx),
+            dialogue,
+            Span::new(0.0, duration_s),
+            &SegmentConfig::default(),
+        )
+    }
+
     fn find(offset_db: f32) -> Vec<Boundary> {
         segment_fx(&track(&CUTS, 250.0, offset_db, 7), 250.0)
     }
@@ -949,20 +972,7 @@ mod tests {
     fn dx_noise_floor_alone_marks_the_cut() {
         let fx = track(&[(0.0, -38.0, 800.0)], 120.0, 0.0, 5);
         let dx = track(&[(0.0, -50.0, 1200.0), (61.0, -45.0, 400.0)], 120.0, 0.0, 9);
-        let loud = LoudnessTrace::default();
-        let found = segment(
-            Some(StemInput {
-                features: &fx,
-                loudness: &loud,
-            }),
-            Some(StemInput {
-                features: &dx,
-                loudness: &loud,
-            }),
-            &[],
-            Span::new(0.0, 120.0),
-            &SegmentConfig::default(),
-        );
+        let found = segment_fx_dx(&fx, &dx, &[], 120.0);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].time_s - 61.0).abs() <= 2.0, "{found:?}");
     }
@@ -1154,20 +1164,7 @@ mod tests {
         for f in &mut dx.frames[6220..7000] {
             f.rms_db += 25.0;
         }
-        let loud = LoudnessTrace::default();
-        let found = segment(
-            Some(StemInput {
-                features: &fx,
-                loudness: &loud,
-            }),
-            Some(StemInput {
-                features: &dx,
-                loudness: &loud,
-            }),
-            &[line],
-            Span::new(0.0, 120.0),
-            &SegmentConfig::default(),
-        );
+        let found = segment_fx_dx(&fx, &dx, &[line], 120.0);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].time_s - cut).abs() <= 0.2, "{found:?}");
     }
