@@ -675,7 +675,7 @@ pub fn render(report: &Report, opts: &ReportOptions) -> String {
         report.cues.len(),
         songs,
         report.cues.len() - songs,
-        report.cues.iter().filter(|c| c.segue_out).count(),
+        report.segues.len(),
         report.scenes.len(),
         total(&report.dialogue),
         total(&clashes)

@@ -285,7 +285,6 @@ pub fn summary(report: &Report) -> String {
         .iter()
         .filter(|c| c.kind == CueKind::Song)
         .count();
-    let segues = report.cues.iter().filter(|c| c.segue_out).count();
     let dlg = crate::timeline::spans::total(&report.dialogue);
     format!(
         "{}{}: {:.1} s, {} cues ({} song, {} score, {} segues), {:.1} s of dialogue, {} scenes, {} warnings",
@@ -299,7 +298,7 @@ pub fn summary(report: &Report) -> String {
         report.cues.len(),
         songs,
         report.cues.len() - songs,
-        segues,
+        report.segues.len(),
         dlg,
         report.scenes.len(),
         report.warnings.len()
