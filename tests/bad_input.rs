@@ -137,6 +137,22 @@ fn unsupported_codec_is_named_in_the_error() {
 }
 
 #[test]
+fn five_one_aac_is_refused_with_the_reason_and_what_to_do() {
+    // Stereo AAC decodes; symphonia's AAC decoder reads no more than two channels.
+    let m4a = std::fs::read(fixture("aac_5_1.m4a")).unwrap();
+    let tmp = title_with_music("T_MX.m4a", &m4a);
+    let r = analyze(tmp.path(), &tmp.path().join("out"));
+    assert_eq!(r.code, 1);
+    for expected in ["T_MX.m4a", "AAC", "6 channels", "convert it to WAV or FLAC"] {
+        assert!(
+            r.stderr.contains(expected),
+            "no {expected:?} in: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn truncated_wav_is_analysed_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     write_sine16(&tmp.path().join("T_DX.wav"), 48_000, 48_000, 300.0, 0.3);

@@ -138,9 +138,17 @@ impl SymphoniaSource {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| match e {
-                SymError::Unsupported(_) => DecodeError::Unsupported(format!(
-                    "codec {} in {container}",
-                    codec_label(params.codec)
+                // Say which stream and why: symphonia reads AAC-LC only up to two channels, so
+                // a 5.1 AAC file fails here while a stereo one of the same codec decodes.
+                SymError::Unsupported(why) => DecodeError::Unsupported(format!(
+                    "codec {} in {container}{} ({why}); convert it to WAV or FLAC, e.g. \
+                     `ffmpeg -i IN -c:a pcm_s24le OUT.wav`",
+                    codec_label(params.codec),
+                    params
+                        .channels
+                        .as_ref()
+                        .map(|c| format!(", {} channels", c.count()))
+                        .unwrap_or_default(),
                 )),
                 other => map_error(other),
             })?;
