@@ -71,7 +71,9 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("vocal_detect_1h");
     g.sample_size(10);
-    g.bench_function("mlp_and_viterbi", |b| b.iter(|| detect(&track, None, &m)));
+    g.bench_function("mlp_and_viterbi", |b| {
+        b.iter(|| detect(&track, None, None, &m))
+    });
     g.finish();
 }
 

@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no music stem"))?;
     let dx = title.get(StemKind::Dialogue).map(|d| &d.features);
     let model = stemscope::model::VocalModel::embedded()?;
-    let v = stemscope::detect::vocals::detect(&mx.features, dx, model);
+    let v = stemscope::detect::vocals::detect(&mx.features, dx, mx.front_image.as_ref(), model);
     let mut f = std::fs::File::create(Path::new(&out).join("vocal_p.tsv"))?;
     for (s, p) in v.window_start_s.iter().zip(&v.probability) {
         writeln!(f, "{s}\t{p}")?;

@@ -14,6 +14,7 @@ use crate::decode::{BlockReader, DecodeDiagnostics, StreamInfo};
 use crate::detect;
 use crate::detect::leader::{Leader, ToneProbe, ToneTrack};
 use crate::discover::{StemKind, StemSet};
+use crate::features::image::{FrontImage, FrontImageMeter};
 use crate::features::{FeatureConfig, FeatureExtractor, FeatureTrack};
 use crate::loudness::{self, LoudnessMeter, LoudnessTrace, MixAnalysis, MixMeter};
 use crate::report::{AnalysisInfo, Report, SCHEMA_VERSION, StemReport};
@@ -60,6 +61,8 @@ pub struct StemAnalysis {
     pub loudness: LoudnessTrace,
     /// What leader detection needs beyond the frame summaries (see [`detect::leader`]).
     pub tone: ToneTrack,
+    /// The front pair's mid/side speech-band balance (music stems with a Left and a Right channel).
+    pub front_image: Option<FrontImage>,
     pub diagnostics: DecodeDiagnostics,
 }
 
@@ -92,6 +95,7 @@ struct StemWorker {
     conditioner: Conditioner,
     extractor: FeatureExtractor,
     meter: LoudnessMeter,
+    image: Option<FrontImageMeter>,
     track: FeatureTrack,
     probe: ToneProbe,
     block: Vec<f32>,
@@ -119,6 +123,12 @@ impl StemWorker {
             // True peak only when asked, printmaster included: at ~100x real time per 5.1 stem it
             // alone would eat the whole speed budget (see docs/schema/loudness.md).
             meter: LoudnessMeter::new(&info.channels, info.sample_rate, opts.true_peak)?,
+            // Only the vocal detector reads the image, and only on the music stem.
+            image: if kind == StemKind::Music {
+                FrontImageMeter::new(&info.channels, info.sample_rate)
+            } else {
+                None
+            },
             track: FeatureTrack::default(),
             probe: ToneProbe::new(&opts.features),
             block: Vec::new(),
@@ -135,6 +145,7 @@ impl StemWorker {
         let StemWorker {
             ahead,
             meter,
+            image,
             conditioner,
             extractor,
             track,
@@ -145,7 +156,12 @@ impl StemWorker {
         } = self;
         let stepped = ahead.next_with(block, |block| {
             let (metered, featured) = rayon::join(
-                || meter.push(block),
+                || {
+                    if let Some(image) = image.as_mut() {
+                        image.push(block);
+                    }
+                    meter.push(block)
+                },
                 || -> crate::Result<()> {
                     analysis_block.clear();
                     conditioner.push(block, analysis_block)?;
@@ -181,6 +197,7 @@ impl StemWorker {
             features: self.track,
             loudness: self.meter.finish(),
             tone: self.probe.finish(),
+            front_image: self.image.map(FrontImageMeter::finish),
             diagnostics: self.ahead.reader().diagnostics(),
         })
     }
@@ -361,7 +378,12 @@ impl Detections {
             s.spawn(|_| {
                 if let (Some(a), Ok(model)) = (mx, &vocal_model) {
                     let dx_features = dx.map(|d| &d.features);
-                    vocals = Some(detect::vocals::detect(&a.features, dx_features, model));
+                    vocals = Some(detect::vocals::detect(
+                        &a.features,
+                        dx_features,
+                        a.front_image.as_ref(),
+                        model,
+                    ));
                 }
             });
             s.spawn(|_| {

@@ -56,7 +56,7 @@ fn judge(path: &Path, level_db: f64, seconds: f64) -> (CueKind, f64) {
         frames: Vec::new(),
         windows: extract_windows(&signal, &config),
     };
-    let activity = detect(&track, None, model);
+    let activity = detect(&track, None, None, model);
     let c = classify_cue(&Span::new(0.0, signal.len() as f64 / 16_000.0), &activity);
     (c.kind, c.vocal_s)
 }

@@ -9,7 +9,16 @@
 //!    [`BLEED_CORRELATION`] scales the window's probability down, to zero at [`BLEED_CORRELATION_FULL`].
 //!    An independent voice over dialogue (a song under a scene) does not follow the lines' syllables,
 //!    so it is kept.
-//! 3. Temporal smoothing: a two-state hidden Markov model (no voice / voice) decoded by Viterbi. Its
+//! 3. Stereo image: a lead voice is mixed to the centre, score spreads wide. Where the music stem
+//!    has a front pair, each window's mid/side balance in the speech band
+//!    ([`crate::features::image`]) is compared with the stem's own median balance (over the windows
+//!    within [`IMAGE_AUDIBLE_DB`] of its loud ones), and [`IMAGE_WEIGHT`] (0.3) times that excess,
+//!    held within [`IMAGE_RANGE_DB`] (-6 to +2 dB), is added to the window's log-odds. Relative to
+//!    the stem, so a mono or dual-mono stem (no side at all) reads no evidence; capped low on the
+//!    centre side, so a mono soloist panned centre in a stereo score stem gains at most 0.6 in
+//!    log-odds, while a wide window can lose up to 1.8: the cue says more against a lead voice than
+//!    for one. Measured: models/README.md, "Session 22".
+//! 4. Temporal smoothing: a two-state hidden Markov model (no voice / voice) decoded by Viterbi. Its
 //!    emission is the model probability relative to the prior, its switch probability per window is
 //!    the model file's `smoothing.switch_prob` (0.02: a state lasts ~12 s on average a priori, so a
 //!    single confident window does not flip it but a sung phrase of a second or two does). Voice
@@ -18,7 +27,7 @@
 //!    sung, so without it the ends fell early (median 0.17 s before the truth's on the development
 //!    reels, with step 5; 0.42 s without) while the starts did not (median 0.08 s early). Gaps
 //!    under `min_gap_s` are then filled and segments under `min_segment_s` dropped.
-//! 4. The cue rule ([`classify_cue`], parameters in the model file's `cue_rule`) reads the
+//! 5. The cue rule ([`classify_cue`], parameters in the model file's `cue_rule`) reads the
 //!    **confident windows** of the cue: those whose probability is at least `window_p` (0.7), each
 //!    counting one window hop (0.25 s). A cue is a **song** when it holds at least `min_vocal_s`
 //!    seconds of them (2 s; half the cue for cues shorter than 4 s) AND either they cover at least
@@ -34,7 +43,7 @@
 //!    Measured on the grouped cross-validation cue table: models/README.md, "Session 15".
 //!    The cue's reported `vocal_s` and `vocal_ratio` stay those of the smoothed segments (the
 //!    report's vocal track); the kind and the rule's margin in the confidence come from the rule.
-//! 5. Songs re-read ([`classify_cues`]): once the rule has called a cue a song, the segments are
+//! 6. Songs re-read ([`classify_cues`]): once the rule has called a cue a song, the segments are
 //!    decoded again with the emission's reference probability lowered from `prior` (0.5) to
 //!    `smoothing.song_prior` (0.2) for the windows whose centre lies in a song cue, so that a
 //!    window of middling probability there reads as voice. Why: the model is calibrated over all
@@ -54,9 +63,20 @@
 //!    worse on the dev set and on held-out seed 7; no statistic of the window probabilities
 //!    (phrase rises, autocorrelation, runs, quantiles) tells those strings from those songs.
 
+use crate::features::image::FrontImage;
 use crate::features::{FeatureTrack, FrameSummary};
 use crate::model::{CueRule, Smoothing, VocalModel};
 use crate::timeline::{CueKind, Span};
+
+/// Log-odds added per dB of a window's centre excess over the stem's median (step 3 of the module
+/// docs). Chosen with [`IMAGE_RANGE_DB`] by replaying the detector on eleven reel sets; a plateau
+/// from 0.2 to 0.3 (models/README.md, "Session 22").
+pub const IMAGE_WEIGHT: f32 = 0.3;
+/// The range the centre excess counts within, dB (wide side first).
+pub const IMAGE_RANGE_DB: (f32, f32) = (-6.0, 2.0);
+/// Windows whose front-pair band energy is more than this under the stem's 95th percentile carry no
+/// image evidence and do not set the median, dB: a fade tail or dither has no image to speak of.
+pub const IMAGE_AUDIBLE_DB: f64 = 40.0;
 
 /// Correlation of detrended MX and DX speech-band trajectories from which a voice counts as bleed.
 pub const BLEED_CORRELATION: f32 = 0.5;
@@ -92,8 +112,14 @@ pub struct CueVocals {
 }
 
 /// Vocal activity on the music stem `mx`, using the dialogue stem `dx` (when there is one) to tell
-/// dialogue bleed from a sung or rapped voice.
-pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>, model: &VocalModel) -> VocalActivity {
+/// dialogue bleed from a sung or rapped voice, and the music stem's front image (when it has a
+/// front pair) as evidence for and against a centred voice.
+pub fn detect(
+    mx: &FeatureTrack,
+    dx: Option<&FeatureTrack>,
+    image: Option<&FrontImage>,
+    model: &VocalModel,
+) -> VocalActivity {
     let mut activity = VocalActivity {
         window_start_s: mx.windows.iter().map(|w| w.start_s).collect(),
         window_len_s: mx.texture_len_s,
@@ -113,6 +139,9 @@ pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>, model: &VocalModel) 
     if let Some(dx) = dx {
         suppress_bleed(&mut p, mx, dx);
     }
+    if let Some(image) = image {
+        add_image_evidence(&mut p, mx, image);
+    }
     activity.segments = smooth(
         &p,
         &activity.window_start_s,
@@ -121,6 +150,48 @@ pub fn detect(mx: &FeatureTrack, dx: Option<&FeatureTrack>, model: &VocalModel) 
     );
     activity.probability = p;
     activity
+}
+
+/// Each window's centre excess in dB: its mid/side balance less the stem's median balance, `None`
+/// where the window is not covered by the image or is too quiet to read (step 3 of the module docs).
+pub fn centre_excess_db(mx: &FeatureTrack, image: &FrontImage) -> Vec<Option<f32>> {
+    // (energy, balance in dB) per window; a side of nothing reads as 60 dB of centre.
+    let read: Vec<Option<(f64, f64)>> = mx
+        .windows
+        .iter()
+        .map(|w| {
+            let (mid, side) = image.energy(w.start_s, mx.texture_len_s)?;
+            let energy = mid + side;
+            (energy > 0.0).then(|| (energy, 10.0 * (mid / side.max(mid * 1e-6)).log10()))
+        })
+        .collect();
+    let mut energies: Vec<f64> = read.iter().flatten().map(|&(e, _)| e).collect();
+    if energies.is_empty() {
+        return vec![None; read.len()];
+    }
+    energies.sort_by(f64::total_cmp);
+    let loud = energies[((energies.len() - 1) as f64 * 0.95).round() as usize];
+    let floor = loud * 10f64.powf(-IMAGE_AUDIBLE_DB / 10.0);
+    let audible = |r: &Option<(f64, f64)>| r.filter(|&(e, _)| e >= floor);
+    let mut balances: Vec<f64> = read.iter().filter_map(audible).map(|(_, b)| b).collect();
+    balances.sort_by(f64::total_cmp);
+    let Some(&median) = balances.get(balances.len() / 2) else {
+        return vec![None; read.len()];
+    };
+    read.iter()
+        .map(|r| audible(r).map(|(_, b)| (b - median) as f32))
+        .collect()
+}
+
+/// Adds the stereo-image evidence to the window probabilities (step 3 of the module docs).
+fn add_image_evidence(p: &mut [f32], mx: &FeatureTrack, image: &FrontImage) {
+    let (lo, hi) = IMAGE_RANGE_DB;
+    for (pi, excess) in p.iter_mut().zip(centre_excess_db(mx, image)) {
+        let Some(x) = excess else { continue };
+        let q = pi.clamp(1e-4, 1.0 - 1e-4);
+        let logit = (q / (1.0 - q)).ln() + IMAGE_WEIGHT * x.clamp(lo, hi);
+        *pi = 1.0 / (1.0 + (-logit).exp());
+    }
 }
 
 /// The speech-band trajectory less its 250 ms moving average (25 frames at the 10 ms hop).
@@ -188,7 +259,7 @@ pub fn smooth(p: &[f32], window_start_s: &[f64], window_len_s: f64, s: &Smoothin
 }
 
 /// [`smooth`] with the emission's reference probability lowered to `s.song_prior` for the
-/// windows whose centre lies in one of `songs` (step 5 of the module docs).
+/// windows whose centre lies in one of `songs` (step 6 of the module docs).
 pub fn smooth_in_songs(
     p: &[f32],
     window_start_s: &[f64],
@@ -290,7 +361,7 @@ fn smooth_with_reference(
 }
 
 /// Song or score for each of `cues` by [`classify_cue`], after which the vocal segments are
-/// decoded again with the song cues' reference probability (step 5 of the module docs). The kinds
+/// decoded again with the song cues' reference probability (step 6 of the module docs). The kinds
 /// and confidences are those of the first reading (the rule does not read the new segments'
 /// seconds, so a cue's kind cannot drift); `vocal_s` and `vocal_ratio` are the new segments'.
 pub fn classify_cues(cues: &[Span], vocals: &mut VocalActivity) -> Vec<CueVocals> {
@@ -750,5 +821,75 @@ mod tests {
         suppress_bleed(&mut p, &track(&sung, n), &dx_track);
         let mean = p.iter().sum::<f32>() / n as f32;
         assert!(mean > 0.8, "independent voice suppressed: mean p {mean}");
+    }
+
+    /// A front image of 40 s in 0.25 s blocks: `balance_db(block)` is the block's mid over side.
+    fn image_of(balance_db: impl Fn(usize) -> f64, scale: f64) -> FrontImage {
+        let (mut mid, mut side) = (Vec::new(), Vec::new());
+        for b in 0..160 {
+            let r = 10f64.powf(balance_db(b) / 10.0);
+            mid.push((scale * r / (1.0 + r)) as f32);
+            side.push((scale / (1.0 + r)) as f32);
+        }
+        FrontImage { mid, side }
+    }
+
+    #[test]
+    fn a_window_wider_than_the_stem_reads_less_voice_and_a_centred_one_a_little_more() {
+        // A stem at 4 dB of centre, with a wide stretch (-8 dB) at 10-20 s and a centred one
+        // (+14 dB, a voice over the bed) at 25-35 s.
+        let balance = |b: usize| match b {
+            40..80 => -8.0,
+            100..140 => 14.0,
+            _ => 4.0,
+        };
+        let mx = track(&[], 157);
+        let excess = centre_excess_db(&mx, &image_of(balance, 1.0));
+        let at = |s: f64| excess[(s / 0.25) as usize].unwrap();
+        assert!((at(2.0)).abs() < 1e-3 && (at(14.0) + 12.0).abs() < 1e-3);
+        assert!((at(30.0) - 10.0).abs() < 1e-3);
+        let mut p = vec![0.5f32; 157];
+        add_image_evidence(&mut p, &mx, &image_of(balance, 1.0));
+        let logit = |q: f32| (q / (1.0 - q)).ln();
+        // Held to the range: -6 dB and +2 dB at 0.3 per dB.
+        assert!((logit(p[(14.0 / 0.25) as usize]) + 1.8).abs() < 1e-3);
+        assert!((logit(p[(30.0 / 0.25) as usize]) - 0.6).abs() < 1e-3);
+        assert!((p[(2.0 / 0.25) as usize] - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_image_evidence_does_not_depend_on_level_and_a_stem_without_side_reads_none() {
+        let balance = |b: usize| if b.is_multiple_of(7) { -3.0 } else { 5.0 };
+        let mx = track(&[], 157);
+        let loud = centre_excess_db(&mx, &image_of(balance, 1.0));
+        let quiet = centre_excess_db(&mx, &image_of(balance, 1e-5));
+        assert_eq!(loud.len(), quiet.len());
+        for (a, b) in loud.iter().zip(&quiet) {
+            assert!((a.unwrap() - b.unwrap()).abs() < 1e-3, "{a:?} vs {b:?}");
+        }
+        // Dual-mono: no side anywhere, every window at the same (capped) balance, no evidence.
+        let dual_mono = FrontImage {
+            mid: vec![1.0; 160],
+            side: vec![0.0; 160],
+        };
+        let mut p = vec![0.3f32; 157];
+        add_image_evidence(&mut p, &mx, &dual_mono);
+        assert!(p.iter().all(|&q| (q - 0.3).abs() < 1e-6));
+    }
+
+    #[test]
+    fn quiet_windows_carry_no_image_evidence() {
+        // The last 10 s are 50 dB down (a fade tail) and wide: they neither read nor move the median.
+        let img = FrontImage {
+            mid: (0..160).map(|b| if b < 120 { 2.0 } else { 2e-5 }).collect(),
+            side: (0..160).map(|b| if b < 120 { 1.0 } else { 1e-4 }).collect(),
+        };
+        let excess = centre_excess_db(&track(&[], 157), &img);
+        assert!(
+            excess[..117]
+                .iter()
+                .all(|x| x.is_some_and(|v| v.abs() < 1e-3))
+        );
+        assert!(excess[121..].iter().all(Option::is_none));
     }
 }

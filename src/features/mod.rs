@@ -17,12 +17,14 @@
 //! Modules: [`stft`] (window + FFT), [`mel`] (filterbank, dB, DCT), [`spectral`] (centroid,
 //! flatness, contrast, peakiness...), [`chroma`] (pitch-class profile), [`pitch`] (NCCF
 //! periodicity and pitch), `frame` (one frame's record), [`texture`] (window statistics),
-//! [`lanes`] (vectorisable sums in a fixed order).
+//! [`lanes`] (vectorisable sums in a fixed order). Beside them, [`image`] reads the original front
+//! pair instead of the analysis signal: how much of the speech band sits in the centre.
 //!
 //! [`FeatureConfig::set`] can restrict the work to librosa's usual feature list
 //! ([`FeatureSet::Librosa`]), for like-for-like speed comparisons.
 
 pub mod chroma;
+pub mod image;
 pub mod lanes;
 pub mod mel;
 pub mod pitch;

@@ -1,0 +1,273 @@
+//! Front image: how much of a stem's speech band sits in the centre of its front pair, per quarter
+//! second, read from the original L and R channels at their own rate (the analysis signal is mono).
+//!
+//! Why: a lead voice is mixed to the centre, while score (strings across the stage, synth pads,
+//! reverb) spreads wide. The vocal detector reads the mid/side balance as evidence beside its model
+//! ([`crate::detect::vocals`]); this module only measures it.
+//!
+//! How: STFT frames (Hann, about 21 ms rounded up to a power of two, half overlapping) of the mid
+//! `(L + R) / sqrt 2` and the side `(L - R) / sqrt 2`; each frame's energy in 300 Hz - 3.4 kHz (the
+//! speech band of [`super::FrameSummary::speech_band_db`]) is added to the block of
+//! [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a Left and a
+//! Right channel has no front image.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::decode::ChannelRole;
+
+/// Block length, seconds: the texture hop, so a texture window is a whole number of blocks.
+pub const BLOCK_S: f64 = 0.25;
+/// The band measured, Hz.
+const BAND_HZ: (f64, f64) = (300.0, 3400.0);
+/// Frame length aimed for, seconds (rounded up to a power of two of samples: 1024 at 44.1 and
+/// 48 kHz). Only band energies are read, so a short frame costs nothing in precision.
+const FRAME_S: f64 = 0.021;
+
+/// Mid and side speech-band energy of a stem's front pair, per [`BLOCK_S`] block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrontImage {
+    /// Mid energy per block (a scale shared with `side`, not calibrated).
+    pub mid: Vec<f32>,
+    /// Side energy per block.
+    pub side: Vec<f32>,
+}
+
+impl FrontImage {
+    /// Mid and side energy summed over the blocks of `[start_s, start_s + len_s)` (block edges
+    /// rounded to the nearest); `None` when that span is not covered.
+    pub fn energy(&self, start_s: f64, len_s: f64) -> Option<(f64, f64)> {
+        let a = (start_s / BLOCK_S).round().max(0.0) as usize;
+        let b = ((start_s + len_s) / BLOCK_S).round().max(0.0) as usize;
+        if b <= a || b > self.mid.len().min(self.side.len()) {
+            return None;
+        }
+        let sum = |v: &[f32]| v[a..b].iter().map(|&x| f64::from(x)).sum::<f64>();
+        Some((sum(&self.mid), sum(&self.side)))
+    }
+}
+
+/// Streaming meter of a [`FrontImage`] over interleaved blocks of the original channels.
+pub struct FrontImageMeter {
+    channels: usize,
+    left: usize,
+    right: usize,
+    n: usize,
+    hop: usize,
+    /// Samples per block (fractional at rates that are not a multiple of 4 Hz).
+    block_len: f64,
+    band: (usize, usize),
+    window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    /// Mid and side samples not yet consumed by a frame; `pending_start` is the first one's index.
+    mid: Vec<f32>,
+    side: Vec<f32>,
+    pending_start: u64,
+    frame: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    image: FrontImage,
+}
+
+impl FrontImageMeter {
+    /// A meter for a stream with these channel roles at `rate` Hz; `None` without a front pair.
+    pub fn new(channels: &[ChannelRole], rate: u32) -> Option<Self> {
+        let left = channels.iter().position(|r| *r == ChannelRole::Left)?;
+        let right = channels.iter().position(|r| *r == ChannelRole::Right)?;
+        if rate == 0 {
+            return None;
+        }
+        let sr = f64::from(rate);
+        let n = ((FRAME_S * sr).round() as usize)
+            .next_power_of_two()
+            .max(64);
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+        let bin = |hz: f64| (hz * n as f64 / sr).round() as usize;
+        let band = (bin(BAND_HZ.0).max(1), bin(BAND_HZ.1).min(n / 2).max(2));
+        // Periodic Hann: half-overlapping frames sum to a constant, so every sample counts once.
+        let window = (0..n)
+            .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
+            .collect();
+        Some(FrontImageMeter {
+            channels: channels.len(),
+            left,
+            right,
+            n,
+            hop: n / 2,
+            block_len: BLOCK_S * sr,
+            band,
+            window,
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            frame: vec![0.0; n],
+            fft,
+            mid: Vec::with_capacity(2 * n),
+            side: Vec::with_capacity(2 * n),
+            pending_start: 0,
+            image: FrontImage::default(),
+        })
+    }
+
+    /// Consumes one interleaved block (any number of whole frames).
+    pub fn push(&mut self, interleaved: &[f32]) {
+        let k = std::f32::consts::FRAC_1_SQRT_2;
+        for f in interleaved.chunks_exact(self.channels) {
+            let (l, r) = (f[self.left], f[self.right]);
+            // A corrupt decode's non-finite samples read as silence, as in the feature engine.
+            let (l, r) = (finite(l), finite(r));
+            self.mid.push((l + r) * k);
+            self.side.push((l - r) * k);
+        }
+        let mut start = 0;
+        while self.mid.len() - start >= self.n {
+            let centre = self.pending_start + (start + self.n / 2) as u64;
+            let mid = self.band_energy(start, true);
+            let side = self.band_energy(start, false);
+            let block = (centre as f64 / self.block_len) as usize;
+            if self.image.mid.len() <= block {
+                self.image.mid.resize(block + 1, 0.0);
+                self.image.side.resize(block + 1, 0.0);
+            }
+            self.image.mid[block] += mid;
+            self.image.side[block] += side;
+            start += self.hop;
+        }
+        self.mid.drain(..start);
+        self.side.drain(..start);
+        self.pending_start += start as u64;
+    }
+
+    /// The image measured so far (the last partial frame, under 32 ms, is left out).
+    pub fn finish(self) -> FrontImage {
+        self.image
+    }
+
+    /// Energy in the band of the frame of `mid` (or `side`) starting at `start`.
+    fn band_energy(&mut self, start: usize, mid: bool) -> f32 {
+        let src = if mid { &self.mid } else { &self.side };
+        for ((o, &x), &w) in self
+            .frame
+            .iter_mut()
+            .zip(&src[start..start + self.n])
+            .zip(&self.window)
+        {
+            *o = x * w;
+        }
+        if self
+            .fft
+            .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
+            .is_err()
+        {
+            return 0.0;
+        }
+        self.spectrum[self.band.0..=self.band.1]
+            .iter()
+            .map(|c| c.norm_sqr())
+            .sum()
+    }
+}
+
+fn finite(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: u32 = 48_000;
+
+    /// Interleaved stereo of `seconds` where `l` and `r` give each channel's sample at time t.
+    fn stereo(seconds: f64, l: impl Fn(f64) -> f32, r: impl Fn(f64) -> f32) -> Vec<f32> {
+        let n = (seconds * f64::from(SR)) as usize;
+        (0..n)
+            .flat_map(|i| {
+                let t = i as f64 / f64::from(SR);
+                [l(t), r(t)]
+            })
+            .collect()
+    }
+
+    fn tone(t: f64) -> f32 {
+        (0.2 * (std::f64::consts::TAU * 1000.0 * t).sin()) as f32
+    }
+
+    /// A cheap deterministic noise (xorshift), different per seed.
+    fn noise(seed: u64, n: usize) -> Vec<f32> {
+        let mut s = seed.max(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+            })
+            .collect()
+    }
+
+    fn measure(interleaved: &[f32], block: usize) -> FrontImage {
+        let mut m = FrontImageMeter::new(&[ChannelRole::Left, ChannelRole::Right], SR).unwrap();
+        for b in interleaved.chunks(2 * block) {
+            m.push(b);
+        }
+        m.finish()
+    }
+
+    #[test]
+    fn a_centred_voice_reads_mid_a_hard_panned_one_reads_both_and_antiphase_reads_side() {
+        let centre = measure(&stereo(2.0, tone, tone), 4800);
+        let (m, s) = centre.energy(0.5, 1.0).unwrap();
+        assert!(m > 1e6 * s.max(1e-12), "centre: mid {m} side {s}");
+        let left = measure(&stereo(2.0, tone, |_| 0.0), 4800);
+        let (m, s) = left.energy(0.5, 1.0).unwrap();
+        assert!((m / s - 1.0).abs() < 1e-3, "hard left: mid {m} side {s}");
+        let anti = measure(&stereo(2.0, tone, |t| -tone(t)), 4800);
+        let (m, s) = anti.energy(0.5, 1.0).unwrap();
+        assert!(s > 1e6 * m.max(1e-12), "antiphase: mid {m} side {s}");
+    }
+
+    #[test]
+    fn uncorrelated_channels_read_as_wide_as_they_are_centred() {
+        let (l, r) = (noise(1, 96_000), noise(2, 96_000));
+        let x: Vec<f32> = l.iter().zip(&r).flat_map(|(&a, &b)| [a, b]).collect();
+        let (m, s) = measure(&x, 4800).energy(0.25, 1.5).unwrap();
+        let db = 10.0 * (m / s).log10();
+        assert!(db.abs() < 0.5, "uncorrelated noise reads {db:.2} dB");
+    }
+
+    #[test]
+    fn the_band_leaves_out_bass_and_air() {
+        let bass = |t: f64| (0.5 * (std::f64::consts::TAU * 80.0 * t).sin()) as f32;
+        let air = |t: f64| (0.5 * (std::f64::consts::TAU * 9000.0 * t).sin()) as f32;
+        // Centred bass and air over a side-only tone in the band: the band sees the tone alone.
+        let x = stereo(
+            2.0,
+            |t| bass(t) + air(t) + tone(t),
+            |t| bass(t) + air(t) - tone(t),
+        );
+        let (m, s) = measure(&x, 4800).energy(0.5, 1.0).unwrap();
+        assert!(s > 100.0 * m, "mid {m} side {s}");
+    }
+
+    #[test]
+    fn block_size_does_not_change_the_measure() {
+        let (l, r) = (noise(3, 72_000), noise(4, 72_000));
+        let x: Vec<f32> = l.iter().zip(&r).flat_map(|(&a, &b)| [a + b, a]).collect();
+        let (a, b) = (measure(&x, 4800), measure(&x, 333));
+        assert_eq!(a.mid.len(), b.mid.len());
+        for (p, q) in a.mid.iter().zip(&b.mid).chain(a.side.iter().zip(&b.side)) {
+            assert!((p - q).abs() <= 1e-4 * p.abs().max(1e-9), "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn a_stem_without_a_front_pair_has_no_image_and_the_span_must_be_covered() {
+        assert!(FrontImageMeter::new(&[ChannelRole::Mono], SR).is_none());
+        assert!(FrontImageMeter::new(&[ChannelRole::Left, ChannelRole::Centre], SR).is_none());
+        let img = measure(&stereo(1.0, tone, tone), 4800);
+        assert!(img.energy(0.0, 0.75).is_some());
+        assert!(img.energy(0.5, 1.0).is_none(), "past the end");
+    }
+}
