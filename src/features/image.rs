@@ -5,7 +5,7 @@
 //! reverb) spreads wide. The vocal detector reads the mid/side balance as evidence beside its model
 //! ([`crate::detect::vocals`]); this module only measures it.
 //!
-//! How: STFT frames (Hann, about 21 ms rounded up to a power of two, half overlapping) of the mid
+//! How: STFT frames (Hann, about 21 ms rounded up to a power of two, end to end) of the mid
 //! `(L + R) / sqrt 2` and the side `(L - R) / sqrt 2`; each frame's energy in 300 Hz - 3.4 kHz (the
 //! speech band of [`super::FrameSummary::speech_band_db`]) is added to the block of
 //! [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a Left and a
@@ -55,6 +55,7 @@ pub struct FrontImageMeter {
     left: usize,
     right: usize,
     n: usize,
+    /// Frame step, at most `n` (frames end to end).
     hop: usize,
     /// Samples per block (fractional at rates that are not a multiple of 4 Hz).
     block_len: f64,
@@ -86,7 +87,8 @@ impl FrontImageMeter {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
         let bin = |hz: f64| (hz * n as f64 / sr).round() as usize;
         let band = (bin(BAND_HZ.0).max(1), bin(BAND_HZ.1).min(n / 2).max(2));
-        // Periodic Hann: half-overlapping frames sum to a constant, so every sample counts once.
+        // Hann frames end to end: a sample near a frame edge counts little, but a 0.25 s block
+        // averages a dozen frames, and overlapping them doubled the cost for the same figures.
         let window = (0..n)
             .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
             .collect();
@@ -95,7 +97,7 @@ impl FrontImageMeter {
             left,
             right,
             n,
-            hop: n / 2,
+            hop: n,
             block_len: BLOCK_S * sr,
             band,
             window,
@@ -113,15 +115,20 @@ impl FrontImageMeter {
     /// Consumes one interleaved block (any number of whole frames).
     pub fn push(&mut self, interleaved: &[f32]) {
         let k = std::f32::consts::FRAC_1_SQRT_2;
-        for f in interleaved.chunks_exact(self.channels) {
-            let (l, r) = (f[self.left], f[self.right]);
-            // A corrupt decode's non-finite samples read as silence, as in the feature engine.
-            let (l, r) = (finite(l), finite(r));
-            self.mid.push((l + r) * k);
-            self.side.push((l - r) * k);
-        }
+        let (left, right) = (self.left, self.right);
+        // A corrupt decode's non-finite samples read as silence, as in the feature engine.
+        let pair = |f: &[f32]| (finite(f[left]), finite(f[right]));
+        let frames = interleaved.chunks_exact(self.channels);
+        self.mid.extend(frames.clone().map(|f| {
+            let (l, r) = pair(f);
+            (l + r) * k
+        }));
+        self.side.extend(frames.map(|f| {
+            let (l, r) = pair(f);
+            (l - r) * k
+        }));
         let mut start = 0;
-        while self.mid.len() - start >= self.n {
+        while start + self.n <= self.mid.len() {
             let centre = self.pending_start + (start + self.n / 2) as u64;
             let mid = self.band_energy(start, true);
             let side = self.band_energy(start, false);
@@ -134,6 +141,7 @@ impl FrontImageMeter {
             self.image.side[block] += side;
             start += self.hop;
         }
+        // `hop` never exceeds `n`, so the frames consumed never reach past the samples held.
         self.mid.drain(..start);
         self.side.drain(..start);
         self.pending_start += start as u64;
