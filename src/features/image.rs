@@ -6,10 +6,11 @@
 //! ([`crate::detect::vocals`]); this module only measures it.
 //!
 //! How: STFT frames (Hann, about 21 ms rounded up to a power of two, end to end) of the mid
-//! `(L + R) / sqrt 2` and the side `(L - R) / sqrt 2`; each frame's energy in 300 Hz - 3.4 kHz (the
-//! speech band of [`super::FrameSummary::speech_band_db`]) is added to the block of
-//! [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a Left and a
-//! Right channel has no front image.
+//! `(L + R) / sqrt 2` (plus the Centre channel of a 5.1 or 7.1 stem: a voice mixed there is as
+//! centred as one panned between L and R) and the side `(L - R) / sqrt 2`; each frame's energy in
+//! 300 Hz - 3.4 kHz (the speech band of [`super::FrameSummary::speech_band_db`]) is added to the
+//! block of [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a Left
+//! and a Right channel has no front image.
 
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct FrontImageMeter {
     channels: usize,
     left: usize,
     right: usize,
+    /// The Centre channel, when there is one: it adds to the mid.
+    centre: Option<usize>,
     n: usize,
     /// Frame step, at most `n` (frames end to end).
     hop: usize,
@@ -77,6 +80,7 @@ impl FrontImageMeter {
     pub fn new(channels: &[ChannelRole], rate: u32) -> Option<Self> {
         let left = channels.iter().position(|r| *r == ChannelRole::Left)?;
         let right = channels.iter().position(|r| *r == ChannelRole::Right)?;
+        let centre = channels.iter().position(|r| *r == ChannelRole::Centre);
         if rate == 0 {
             return None;
         }
@@ -96,6 +100,7 @@ impl FrontImageMeter {
             channels: channels.len(),
             left,
             right,
+            centre,
             n,
             hop: n,
             block_len: BLOCK_S * sr,
@@ -115,13 +120,13 @@ impl FrontImageMeter {
     /// Consumes one interleaved block (any number of whole frames).
     pub fn push(&mut self, interleaved: &[f32]) {
         let k = std::f32::consts::FRAC_1_SQRT_2;
-        let (left, right) = (self.left, self.right);
+        let (left, right, centre) = (self.left, self.right, self.centre);
         // A corrupt decode's non-finite samples read as silence, as in the feature engine.
         let pair = |f: &[f32]| (finite(f[left]), finite(f[right]));
         let frames = interleaved.chunks_exact(self.channels);
         self.mid.extend(frames.clone().map(|f| {
             let (l, r) = pair(f);
-            (l + r) * k
+            (l + r) * k + centre.map_or(0.0, |c| finite(f[c]))
         }));
         self.side.extend(frames.map(|f| {
             let (l, r) = pair(f);
@@ -268,6 +273,24 @@ mod tests {
         for (p, q) in a.mid.iter().zip(&b.mid).chain(a.side.iter().zip(&b.side)) {
             assert!((p - q).abs() <= 1e-4 * p.abs().max(1e-9), "{p} vs {q}");
         }
+    }
+
+    #[test]
+    fn a_voice_on_the_centre_channel_reads_as_centre() {
+        use ChannelRole::*;
+        let roles = [Left, Right, Centre, Lfe, LeftSurround, RightSurround];
+        let mut m = FrontImageMeter::new(&roles, SR).unwrap();
+        // A wide bed on L/R (uncorrelated noise) and a tone on C alone, 20 dB over the bed.
+        let (l, r) = (noise(5, 96_000), noise(6, 96_000));
+        let block: Vec<f32> = (0..96_000)
+            .flat_map(|i| {
+                let c = 5.0 * tone(i as f64 / f64::from(SR));
+                [0.1 * l[i], 0.1 * r[i], c, 0.0, 0.0, 0.0]
+            })
+            .collect();
+        m.push(&block);
+        let (mid, side) = m.finish().energy(0.5, 1.0).unwrap();
+        assert!(mid > 100.0 * side, "mid {mid} side {side}");
     }
 
     #[test]
