@@ -65,7 +65,8 @@
 
 use crate::features::image::FrontImage;
 use crate::features::{FeatureTrack, FrameSummary};
-use crate::model::{CueRule, Smoothing, VocalModel};
+use crate::model::{CueRule, Smoothing, VocalModel, sigmoid};
+use crate::quantile;
 use crate::timeline::{CueKind, Span};
 
 /// Log-odds added per dB of a window's centre excess over the stem's median (step 3 of the module
@@ -166,16 +167,15 @@ pub fn centre_excess_db(mx: &FeatureTrack, image: &FrontImage) -> Vec<Option<f32
         })
         .collect();
     let mut energies: Vec<f64> = read.iter().flatten().map(|&(e, _)| e).collect();
-    if energies.is_empty() {
-        return vec![None; read.len()];
-    }
     energies.sort_by(f64::total_cmp);
-    let loud = energies[((energies.len() - 1) as f64 * 0.95).round() as usize];
+    let Some(loud) = quantile::of_sorted(&energies, 0.95) else {
+        return vec![None; read.len()];
+    };
     let floor = loud * 10f64.powf(-IMAGE_AUDIBLE_DB / 10.0);
     let audible = |r: &Option<(f64, f64)>| r.filter(|&(e, _)| e >= floor);
     let mut balances: Vec<f64> = read.iter().filter_map(audible).map(|(_, b)| b).collect();
     balances.sort_by(f64::total_cmp);
-    let Some(&median) = balances.get(balances.len() / 2) else {
+    let Some(median) = quantile::of_sorted(&balances, 0.5) else {
         return vec![None; read.len()];
     };
     read.iter()
@@ -189,8 +189,7 @@ fn add_image_evidence(p: &mut [f32], mx: &FeatureTrack, image: &FrontImage) {
     for (pi, excess) in p.iter_mut().zip(centre_excess_db(mx, image)) {
         let Some(x) = excess else { continue };
         let q = pi.clamp(1e-4, 1.0 - 1e-4);
-        let logit = (q / (1.0 - q)).ln() + IMAGE_WEIGHT * x.clamp(lo, hi);
-        *pi = 1.0 / (1.0 + (-logit).exp());
+        *pi = sigmoid((q / (1.0 - q)).ln() + IMAGE_WEIGHT * x.clamp(lo, hi));
     }
 }
 

@@ -5,24 +5,20 @@
 //! reverb) spreads wide. The vocal detector reads the mid/side balance as evidence beside its model
 //! ([`crate::detect::vocals`]); this module only measures it.
 //!
-//! How: STFT frames (Hann, about 21 ms rounded up to a power of two, end to end) of the mid
-//! `(L + R) / sqrt 2` (plus the Centre channel of a 5.1 or 7.1 stem: a voice mixed there is as
-//! centred as one panned between L and R) and the side `(L - R) / sqrt 2`; each frame's energy in
-//! 300 Hz - 3.4 kHz (the speech band of [`super::FrameSummary::speech_band_db`]) is added to the
-//! block of [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a Left
-//! and a Right channel has no front image.
+//! How: STFT frames (the feature engine's [`super::stft::Stft`]: Hann, here about 21 ms rounded
+//! up to a power of two, end to end) of the mid `(L + R) / sqrt 2` (plus the Centre channel of a
+//! 5.1 or 7.1 stem: a voice mixed there is as centred as one panned between L and R) and the side
+//! `(L - R) / sqrt 2`; each frame's speech-band mean square (300 Hz - 3.4 kHz,
+//! [`SpectralShape::speech_band_ms`], as for [`super::FrameSummary::speech_band_db`]) is added to
+//! the block of [`BLOCK_S`] (the texture hop) that holds the frame's centre. A stem without both a
+//! Left and a Right channel has no front image.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
-
+use super::spectral::SpectralShape;
+use super::stft::{Stft, StftScratch};
 use crate::decode::ChannelRole;
 
 /// Block length, seconds: the texture hop, so a texture window is a whole number of blocks.
 pub const BLOCK_S: f64 = 0.25;
-/// The band measured, Hz.
-const BAND_HZ: (f64, f64) = (300.0, 3400.0);
 /// Frame length aimed for, seconds (rounded up to a power of two of samples: 1024 at 44.1 and
 /// 48 kHz). Only band energies are read, so a short frame costs nothing in precision.
 const FRAME_S: f64 = 0.021;
@@ -57,21 +53,21 @@ pub struct FrontImageMeter {
     right: usize,
     /// The Centre channel, when there is one: it adds to the mid.
     centre: Option<usize>,
+    /// Frame length and step, samples: Hann frames end to end. A sample near a frame edge counts
+    /// little, but a 0.25 s block averages a dozen frames, and half-overlapping them doubled the
+    /// FFTs for the same figures.
     n: usize,
-    /// Frame step, at most `n` (frames end to end).
-    hop: usize,
     /// Samples per block (fractional at rates that are not a multiple of 4 Hz).
     block_len: f64,
-    band: (usize, usize),
-    window: Vec<f32>,
-    fft: Arc<dyn RealToComplex<f32>>,
+    /// The feature engine's window and power spectrum, and its speech band.
+    stft: Stft,
+    scratch: StftScratch,
+    shape: SpectralShape,
+    power: Vec<f32>,
     /// Mid and side samples not yet consumed by a frame; `pending_start` is the first one's index.
     mid: Vec<f32>,
     side: Vec<f32>,
     pending_start: u64,
-    frame: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
     image: FrontImage,
 }
 
@@ -88,28 +84,18 @@ impl FrontImageMeter {
         let n = ((FRAME_S * sr).round() as usize)
             .next_power_of_two()
             .max(64);
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
-        let bin = |hz: f64| (hz * n as f64 / sr).round() as usize;
-        let band = (bin(BAND_HZ.0).max(1), bin(BAND_HZ.1).min(n / 2).max(2));
-        // Hann frames end to end: a sample near a frame edge counts little, but a 0.25 s block
-        // averages a dozen frames, and overlapping them doubled the cost for the same figures.
-        let window = (0..n)
-            .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
-            .collect();
+        let stft = Stft::new(n);
         Some(FrontImageMeter {
             channels: channels.len(),
             left,
             right,
             centre,
             n,
-            hop: n,
             block_len: BLOCK_S * sr,
-            band,
-            window,
-            spectrum: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            frame: vec![0.0; n],
-            fft,
+            scratch: stft.scratch(),
+            shape: SpectralShape::new(rate, n, stft.window()),
+            power: vec![0.0; stft.n_bins()],
+            stft,
             mid: Vec::with_capacity(2 * n),
             side: Vec::with_capacity(2 * n),
             pending_start: 0,
@@ -132,53 +118,33 @@ impl FrontImageMeter {
             let (l, r) = pair(f);
             (l - r) * k
         }));
+        let n = self.n;
         let mut start = 0;
-        while start + self.n <= self.mid.len() {
-            let centre = self.pending_start + (start + self.n / 2) as u64;
-            let mid = self.band_energy(start, true);
-            let side = self.band_energy(start, false);
-            let block = (centre as f64 / self.block_len) as usize;
+        while start + n <= self.mid.len() {
+            let frame_centre = self.pending_start + (start + n / 2) as u64;
+            let block = (frame_centre as f64 / self.block_len) as usize;
             if self.image.mid.len() <= block {
                 self.image.mid.resize(block + 1, 0.0);
                 self.image.side.resize(block + 1, 0.0);
             }
-            self.image.mid[block] += mid;
-            self.image.side[block] += side;
-            start += self.hop;
+            let (stft, scratch, power, shape) =
+                (&self.stft, &mut self.scratch, &mut self.power, &self.shape);
+            let mut band = |x: &[f32]| {
+                stft.power(x, scratch, power);
+                shape.speech_band_ms(power)
+            };
+            self.image.mid[block] += band(&self.mid[start..start + n]);
+            self.image.side[block] += band(&self.side[start..start + n]);
+            start += n;
         }
-        // `hop` never exceeds `n`, so the frames consumed never reach past the samples held.
         self.mid.drain(..start);
         self.side.drain(..start);
         self.pending_start += start as u64;
     }
 
-    /// The image measured so far (the last partial frame, under 32 ms, is left out).
+    /// The image measured so far (the last partial frame, about 21 ms, is left out).
     pub fn finish(self) -> FrontImage {
         self.image
-    }
-
-    /// Energy in the band of the frame of `mid` (or `side`) starting at `start`.
-    fn band_energy(&mut self, start: usize, mid: bool) -> f32 {
-        let src = if mid { &self.mid } else { &self.side };
-        for ((o, &x), &w) in self
-            .frame
-            .iter_mut()
-            .zip(&src[start..start + self.n])
-            .zip(&self.window)
-        {
-            *o = x * w;
-        }
-        if self
-            .fft
-            .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
-            .is_err()
-        {
-            return 0.0;
-        }
-        self.spectrum[self.band.0..=self.band.1]
-            .iter()
-            .map(|c| c.norm_sqr())
-            .sum()
     }
 }
 
