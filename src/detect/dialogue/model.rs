@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::CONTEXT_FEATURES;
 use super::rng::Rng;
+use crate::model::sigmoid;
 
 /// Identifies the file format; bumped when the layout changes.
 pub const MODEL_FORMAT: &str = "stemscope-dialogue-mlp";
@@ -214,10 +215,6 @@ impl ModelRunner {
         h.mapv_inplace(f32::tanh);
         out.extend(h.dot(&self.w2).iter().map(|&y| sigmoid(y + self.b2)));
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// Training settings.
