@@ -110,6 +110,18 @@ pub struct NoveltyConfig {
     /// sets 1.5 makes 67 splits instead of 121, 66 of them at a true segue instead of 111
     /// (`docs/report-schema.md`, `segues[]`). Under 1 counts as 1: it never loosens the rule.
     pub segue_margin: f64,
+    /// The required ratio is multiplied by the 20 s ([`NoveltyConfig::same_key_window_s`])
+    /// pitch-class distance raised to minus this (the distance floored at 0.02; 0 disables): a
+    /// change whose two sides move far apart in key needs less novelty, one whose key holds
+    /// more. Fitted with [`NoveltyConfig::peak_factor`] and [`NoveltyConfig::secondary_factor`]
+    /// as one logistic score (see [`change_points`] and `docs/music-cues.md`, session 23).
+    pub key_exponent: f64,
+    /// Factor on the required ratio at a peak of the curve (the top within `window_s` either side).
+    pub peak_factor: f64,
+    /// Factor on the required ratio at a secondary maximum: the top within 1 s either side but
+    /// outranked within `window_s`, as where a stronger in-piece change lies a few seconds from a
+    /// segue (0 disables: only peaks split).
+    pub secondary_factor: f64,
 }
 
 impl Default for NoveltyConfig {
@@ -135,6 +147,9 @@ impl Default for NoveltyConfig {
             beat_pivot: 0.875,
             beat_min_ratio: 1.2,
             segue_margin: 1.0,
+            key_exponent: 0.19,
+            peak_factor: 0.95,
+            secondary_factor: 1.19,
         }
     }
 }
@@ -403,6 +418,13 @@ pub fn chroma_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig)
     chroma_distance_over(d, run, t, cfg.window_s, cfg)
 }
 
+/// [`chroma_distance`] with sides [`NoveltyConfig::same_key_window_s`] long (`None` when that is 0).
+pub fn key_distance(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> Option<f64> {
+    (cfg.same_key_window_s > 0.0)
+        .then(|| chroma_distance_over(d, run, t, cfg.same_key_window_s, cfg))
+        .flatten()
+}
+
 /// [`chroma_distance`] with sides `window_s` long.
 fn chroma_distance_over(
     d: &Descriptors,
@@ -503,49 +525,118 @@ pub struct ChangePoint {
     pub at_s: f64,
     /// The peak's novelty over the run's median.
     pub ratio: f64,
-    /// The ratio the rule required there ([`required_ratio`]).
+    /// The ratio the rule required there ([`candidate_required_ratio`]).
     pub required: f64,
 }
 
-/// Change points of one run: [`peaks`] whose ratio to the run's median novelty reaches
-/// [`required_ratio`] for the beat continuity `continuity(t)` gives there, strongest first, none
-/// within `min_segment_s` of another, and none where `same_piece` says both sides are one piece.
-/// In time order.
+/// The run's median novelty and its candidate change points: local maxima of the curve (the top
+/// within 1 s either side) at the median or over, at least `min_segment_s` inside the run's ends,
+/// as `(time, novelty, is_peak)` in time order; `is_peak` when the point also tops the curve
+/// within `window_s` either side (see [`peaks`]).
+pub fn maxima(
+    curve: &[(f64, f64)],
+    run: &Span,
+    cfg: &NoveltyConfig,
+) -> (f64, Vec<(f64, f64, bool)>) {
+    if curve.is_empty() {
+        return (0.0, Vec::new());
+    }
+    let mut vals: Vec<f64> = curve.iter().map(|&(_, v)| v).collect();
+    vals.sort_by(f64::total_cmp);
+    let median = vals[vals.len() / 2];
+    let tops_within = |t: f64, v: f64, r: f64| {
+        let a = curve.partition_point(|&(u, _)| u < t - r);
+        let b = curve.partition_point(|&(u, _)| u <= t + r);
+        curve[a..b].iter().all(|&(_, w)| w <= v)
+    };
+    let found = curve
+        .iter()
+        .filter(|&&(t, v)| {
+            v >= median
+                && t >= run.start_s + cfg.min_segment_s
+                && t <= run.end_s - cfg.min_segment_s
+                && tops_within(t, v, 1.0)
+        })
+        .map(|&(t, v)| (t, v, tops_within(t, v, cfg.window_s)))
+        .collect();
+    (median, found)
+}
+
+/// The ratio a candidate needs: [`required_ratio`] for the beat reading, times
+/// [`NoveltyConfig::peak_factor`] or [`NoveltyConfig::secondary_factor`], times the 20 s
+/// pitch-class distance `key_distance` to the power `-key_exponent` (no distance: no factor),
+/// times [`NoveltyConfig::segue_margin`] (at least 1).
+pub fn candidate_required_ratio(
+    continuity: Option<f64>,
+    is_peak: bool,
+    key_distance: Option<f64>,
+    cfg: &NoveltyConfig,
+) -> f64 {
+    let shape = if is_peak {
+        cfg.peak_factor
+    } else {
+        cfg.secondary_factor
+    };
+    let key = match key_distance {
+        Some(d) if cfg.key_exponent != 0.0 => d.max(0.02).powf(-cfg.key_exponent),
+        _ => 1.0,
+    };
+    required_ratio(continuity, cfg) * shape * key * cfg.segue_margin.max(1.0)
+}
+
+/// Change points of one run. Every candidate of [`maxima`] is scored by its novelty ratio over
+/// the ratio it needs ([`candidate_required_ratio`]: the beat reading, peak or secondary, the 20 s
+/// pitch-class distance); those at 1 or over, and not inside one piece by `same_piece`, split,
+/// strongest score first, none within `min_segment_s` of another. In time order.
+///
+/// `ln(ratio / needed)` is a logistic score over three inputs (the log ratio over the beat rule's
+/// requirement, the log 20 s pitch-class distance, peak or not) fitted on twelve reel sets, and the
+/// factors are its weights: chosen leaving each set out in turn, it found more segues with fewer
+/// false splits on the set left out and on music the reels never use than the peaks-only rule
+/// (`docs/music-cues.md`, session 23).
 pub fn change_points(
     curve: &[(f64, f64)],
     run: &Span,
     cfg: &NoveltyConfig,
     same_piece: impl Fn(f64) -> bool,
     continuity: impl Fn(f64) -> Option<f64>,
+    key_distance: impl Fn(f64) -> Option<f64>,
 ) -> Vec<ChangePoint> {
-    let (median, found) = peaks(curve, run, cfg);
+    let (median, found) = maxima(curve, run, cfg);
     if median <= 0.0 {
         return Vec::new();
     }
-    // Cheapest test first: the beat reading is only taken where the ratio could pass.
-    let floor = if cfg.beat_weight != 0.0 {
+    // Cheapest test first: the beat and key readings are only taken where the ratio could pass
+    // (the beat rule's floor, the largest key factor: a correlation distance is at most 2).
+    let lowest_beat = if cfg.beat_weight != 0.0 {
         cfg.beat_min_ratio.min(cfg.peak_ratio)
     } else {
         cfg.peak_ratio
     };
+    let lowest_key = 2f64.powf(-cfg.key_exponent).min(1.0);
     let mut cands: Vec<ChangePoint> = found
         .into_iter()
-        .filter(|&(_, v)| v >= floor * median)
-        .filter_map(|(t, v)| {
-            let required = required_ratio(
-                (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten(),
-                cfg,
-            );
-            (v >= required * cfg.segue_margin.max(1.0) * median && !same_piece(t)).then_some(
-                ChangePoint {
-                    at_s: t,
-                    ratio: v / median,
-                    required,
-                },
-            )
+        .filter(|&(_, v, is_peak)| {
+            let shape = if is_peak {
+                cfg.peak_factor
+            } else {
+                cfg.secondary_factor
+            };
+            shape > 0.0
+                && v >= lowest_beat * shape * lowest_key * cfg.segue_margin.max(1.0) * median
+        })
+        .filter_map(|(t, v, is_peak)| {
+            let beat = (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten();
+            let key = (cfg.key_exponent != 0.0).then(|| key_distance(t)).flatten();
+            let required = candidate_required_ratio(beat, is_peak, key, cfg);
+            (v >= required * median && !same_piece(t)).then_some(ChangePoint {
+                at_s: t,
+                ratio: v / median,
+                required,
+            })
         })
         .collect();
-    cands.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
+    cands.sort_by(|a, b| (b.ratio / b.required).total_cmp(&(a.ratio / a.required)));
     let mut picked: Vec<ChangePoint> = Vec::new();
     for c in cands {
         if picked

@@ -244,7 +244,7 @@ fn a_segue_is_reported_with_the_novelty_that_split_it() {
     // The change point is the middle of the two cues' overlap, and the split passed the rule.
     assert!(((music.cues[0].end_s + music.cues[1].start_s) / 2.0 - s.at_s).abs() < 1e-9);
     assert!(
-        s.novelty_ratio >= s.required_ratio && s.required_ratio >= 1.2,
+        s.novelty_ratio >= s.required_ratio && s.required_ratio >= 1.0,
         "{s:?}"
     );
 }
@@ -710,10 +710,11 @@ fn a_piece_keeping_its_beat_through_a_change_of_arrangement_and_key_is_not_split
 
 #[test]
 fn a_crossfade_between_pieces_at_different_tempi_splits_on_a_weak_novelty() {
-    // 90 bpm into 107 bpm, same instruments: the timbre test reads only 1.46x the median, under
-    // the 1.5 a split needs without other evidence; the two beat grids cannot be one comb. The
-    // change is found (within 3 s, what `cue_eval.py` counts as a found segue) but placed 2.4 s
-    // early: a weak timbre change peaks broadly.
+    // 90 bpm into 107 bpm, same instruments, a whole tone apart: the timbre test reads only
+    // 1.46x the median, under the plain 1.5. The two beat grids cannot be one comb, which alone
+    // lowers what it needs enough (as do the fitted peak factor, 0.95, and the key together).
+    // The change is found (within 3 s, what `cue_eval.py` counts as a found segue) but placed
+    // 2.4 s early: a weak timbre change peaks broadly.
     let track = rendered_segue(
         (60, false, 90.0, true, true),
         (62, false, 107.0, true, true),
@@ -722,10 +723,21 @@ fn a_crossfade_between_pieces_at_different_tempi_splits_on_a_weak_novelty() {
     assert_eq!(cues.len(), 2, "{cues:?}");
     let middle = (cues[0].end_s + cues[1].start_s) / 2.0;
     assert!((middle - 40.0).abs() < 3.0, "{cues:?}");
-    let mut cfg = CueConfig::default();
-    cfg.novelty.beat_weight = 0.0;
-    let without_beat = detect_cues_with(&track, &no_loudness(), &cfg);
-    assert_eq!(without_beat.len(), 1, "{without_beat:?}");
+    let plain_with = |beat_weight: f64, key_exponent: f64| {
+        let mut cfg = CueConfig::default();
+        cfg.novelty.peak_factor = 1.0;
+        cfg.novelty.beat_weight = beat_weight;
+        cfg.novelty.key_exponent = key_exponent;
+        detect_cues_with(&track, &no_loudness(), &cfg)
+    };
+    let defaults = NoveltyConfig::default();
+    assert_eq!(
+        plain_with(defaults.beat_weight, 0.0).len(),
+        2,
+        "the beat alone"
+    );
+    let neither = plain_with(0.0, 0.0);
+    assert_eq!(neither.len(), 1, "{neither:?}");
 }
 
 #[test]
@@ -877,5 +889,65 @@ fn change_points_moved_to_rivals_stay_apart() {
     assert!(
         placed[1] - placed[0] >= cfg.min_segment_s - 2.0 * cfg.refine_radius_s,
         "placed at {placed:?}: closer than the refinement alone allows"
+    );
+}
+
+/// Change points of `long` over `run` with no beat reading, one piece nowhere, and the 20 s
+/// pitch-class distance `key` everywhere.
+fn split_at(long: &[(f64, f64)], run: &Span, key: Option<f64>, cfg: &NoveltyConfig) -> Vec<f64> {
+    novelty::change_points(long, run, cfg, |_| false, |_| None, |_| key)
+        .iter()
+        .map(|c| c.at_s)
+        .collect()
+}
+
+#[test]
+fn a_change_whose_key_moves_far_needs_less_novelty_and_one_whose_key_holds_more() {
+    // A 1.5x peak with no beat evidence: the peaks-only rule asked exactly 1.5x. Two sides a whole
+    // key apart (correlation distance 1) let it split; a key that nearly holds (0.2) does not.
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let long = humped(&run, &[(60.0, 1.5)]);
+    assert_eq!(split_at(&long, &run, Some(1.0), &cfg), vec![60.0]);
+    assert!(split_at(&long, &run, Some(0.2), &cfg).is_empty());
+    let needed = |key| novelty::candidate_required_ratio(None, true, key, &cfg);
+    assert!(needed(Some(1.0)) < 1.5 && needed(Some(0.2)) > 1.5);
+    assert!(
+        needed(Some(0.0)) == needed(Some(0.02)),
+        "the distance is floored"
+    );
+    assert_eq!(
+        needed(None),
+        1.5 * cfg.peak_factor,
+        "no profile, no key factor"
+    );
+    let keyless = NoveltyConfig {
+        key_exponent: 0.0,
+        ..cfg.clone()
+    };
+    assert_eq!(split_at(&long, &run, Some(0.2), &keyless), vec![60.0]);
+}
+
+#[test]
+fn a_segue_outranked_by_a_stronger_change_nearby_splits_when_it_clears_the_secondary_bar() {
+    // An in-piece change at 40 s (3x) tops the curve within 12 s of a segue at 50 s (2x): the
+    // segue is a secondary maximum and needs 1.16 x 1.5 = 1.74x, which it clears. At 1.6x it
+    // does not; nor does it with secondaries off.
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let found = |h: f64, cfg: &NoveltyConfig| {
+        split_at(&humped(&run, &[(40.0, 3.0), (50.0, h)]), &run, None, cfg)
+    };
+    assert_eq!(found(2.0, &cfg), vec![40.0, 50.0]);
+    assert_eq!(found(1.6, &cfg), vec![40.0]);
+    let peaks_only = NoveltyConfig {
+        secondary_factor: 0.0,
+        ..cfg.clone()
+    };
+    assert_eq!(found(2.0, &peaks_only), vec![40.0]);
+    // A secondary maximum still keeps `min_segment_s` from a stronger split.
+    assert_eq!(
+        split_at(&humped(&run, &[(40.0, 3.0), (46.0, 2.5)]), &run, None, &cfg),
+        vec![40.0]
     );
 }

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Fits the segue split score of `novelty::change_points` and measures it leaving reel sets out
+(development aid; numpy).
+
+    for each set NAME with reels in DIR (build_dev_reels.sh reels, or film_music_runs.py music runs):
+        for d in DIR/DEV*/; do target/release/examples/novelty_dump $d rule > DUMPS/NAME/$(basename $d).tsv; done
+        for d in DIR/DEV*/; do stemscope analyze $d -o REPORTS/NAME/$(basename $d); done
+    python3 tools/reference/split_score_study.py DUMPS REPORTS dev=/tmp/dev-reels b=/tmp/dev-reels-b ... \\
+        --disjoint m=/tmp/music-runs
+
+Every local maximum of a run's 12 s novelty curve (`novelty_dump rule`) is a candidate, labelled a
+segue when it lies within 3 s of a truth crossfade's middle. A logistic score over three inputs:
+  * ln(ratio / required), the novelty ratio over the beat rule's `novelty::required_ratio`,
+  * ln(max(d20, 0.02)), the pitch-class distance over 20 s windows,
+  * whether the candidate is a peak (tops the curve within 12 s) or a secondary maximum,
+is fitted by Newton's method, and its threshold is the one that makes the fewest (false splits -
+segues found) on the sets it was fitted on; candidates the same-piece veto removes are left out, as in
+the detector. Splits are replayed as the detector takes them (strongest score first, none within 8 s
+of another), each run is cut there with the 2 s segue overlap, and cues are matched to the truth as
+score.py does (one-to-one, IoU >= 0.5).
+
+It prints, per reel set, cue F1 and (segues found within 3 s / false splits) for the peaks-only
+rule (the detector before session 23) and for the score fitted on the other reel sets (leave one set
+out); then the score fitted on all reel sets, on the --disjoint sets (music the reels never use);
+then that fit as `NoveltyConfig` factors: `key_exponent` = w_key / w_ratio, `peak_factor` =
+exp(-(b + w_peak) / w_ratio), `secondary_factor` = exp(-b / w_ratio), b the bias less the threshold.
+"""
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+SPACING = 8.0  # `NoveltyConfig::min_segment_s`
+PEAK_RADIUS = 12.0  # `NoveltyConfig::window_s`
+
+
+def required(p):
+    """`novelty::required_ratio` with the shipped beat weight 7.5, pivot 0.875, floor 1.2."""
+    if p["beat"] < 0 or min(p["sb"], p["sa"]) < 5.0:
+        return 1.5
+    return max(1.2, 1.5 + 7.5 * (p["beat"] - 0.875))
+
+
+def vetoed(p):
+    return 0 <= p["near"] < 0.1 or (0 <= p["near"] < 0.15 and 0 <= p["far"] < 0.15)
+
+
+def features(p):
+    far = p["far"] if p["far"] >= 0 else 0.5
+    return [np.log(p["ratio"] / required(p)), np.log(max(far, 0.02)), float(p["radius"] > PEAK_RADIUS)]
+
+
+def load(dumps, reports, name, reels):
+    out = {}
+    for tp in sorted(glob.glob(f"{reels}/DEV*/truth.json")):
+        reel = os.path.basename(os.path.dirname(tp))
+        cues = sorted(json.load(open(tp))["cues"], key=lambda c: c["start_s"])
+        mids = [(a["end_s"] + b["start_s"]) / 2 for a, b in zip(cues, cues[1:]) if b.get("segue_in")]
+        runs = []
+        for c in json.load(open(f"{reports}/{name}/{reel}/report.json"))["cues"]:
+            if runs and c["start_s"] < runs[-1][1] + 0.5:
+                runs[-1][1] = max(runs[-1][1], c["end_s"])
+            else:
+                runs.append([c["start_s"], c["end_s"]])
+        peaks = []
+        for line in open(f"{dumps}/{name}/{reel}.tsv"):
+            a = [float(x) for x in line.split()]
+            p = dict(run=(a[0], a[1]), t=a[2], ratio=a[3], beat=a[4], sb=a[5], sa=a[6], near=a[7], far=a[8],
+                     radius=a[9], segue=any(abs(a[2] - m) <= 3 for m in mids))
+            if not vetoed(p):
+                p["x"] = features(p)
+                peaks.append(p)
+        out[(name, reel)] = dict(truth=[(c["start_s"], c["end_s"]) for c in cues], mids=mids, runs=runs,
+                                 peaks=peaks)
+    return out
+
+
+def pick(peaks, score):
+    """Candidates scoring 0 or over, strongest first, none within SPACING of one kept before."""
+    kept = []
+    for s, p in sorted(((score(p), p) for p in peaks), key=lambda c: -c[0]):
+        if s >= 0 and all(abs(p["t"] - q["t"]) >= SPACING for q in kept):
+            kept.append(p)
+    return [p["t"] for p in kept]
+
+
+def iou(a, b):
+    i = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    u = max(a[1], b[1]) - min(a[0], b[0])
+    return i / u if u > 0 else 0.0
+
+
+def measure(reels, score):
+    """(cue F1, segues found within 3 s, false splits, segues) over `reels` when `score` picks."""
+    fp = fn = n = found = false = segues = 0
+    for r in reels:
+        picked = pick(r["peaks"], score)
+        cues = []
+        for a, b in r["runs"]:
+            s = a
+            for t in sorted(t for t in picked if a < t < b):
+                cues.append((s, t + 1.0))
+                s = t - 1.0
+            cues.append((s, b))
+        pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(r["truth"]) for j, y in enumerate(cues)),
+                       reverse=True)
+        ut, ur = set(), set()
+        for v, i, j in pairs:
+            if v < 0.5:
+                break
+            if i not in ut and j not in ur:
+                ut.add(i)
+                ur.add(j)
+        fp += len(cues) - len(ur)
+        fn += len(r["truth"]) - len(ut)
+        n += len(r["truth"])
+        found += sum(1 for m in r["mids"] if any(abs(t - m) <= 3 for t in picked))
+        false += sum(1 for t in picked if all(abs(t - m) > 3 for m in r["mids"]))
+        segues += len(r["mids"])
+    tp = n - fn
+    f1 = 2 * tp / (2 * tp + fp + fn) if n else 0.0
+    return f1, found, false, segues
+
+
+def fit(reels, steps=50):
+    """Weights (w_ratio, w_key, w_peak) and bias less the fitted threshold."""
+    rows = [p for r in reels for p in r["peaks"]]
+    X = np.array([p["x"] for p in rows])
+    y = np.array([p["segue"] for p in rows], float)
+    Z = np.c_[X, np.ones(len(X))]
+    w = np.zeros(Z.shape[1])
+    ridge = np.diag([1e-3] * X.shape[1] + [0.0])
+    for _ in range(steps):
+        pr = 1 / (1 + np.exp(-Z @ w))
+        grad = Z.T @ (pr - y) / len(y) + ridge @ w
+        hess = (Z * (pr * (1 - pr))[:, None]).T @ Z / len(y) + ridge + 1e-9 * np.eye(len(w))
+        w -= np.linalg.solve(hess, grad)
+    best = None
+    for thr in np.linspace(-4, 3, 141):
+        res = [measure([r], lambda p: np.dot(w[:-1], p["x"]) + w[-1] - thr) for r in reels]
+        err = sum(x[2] - x[1] for x in res)
+        if best is None or err < best[0]:
+            best = (err, thr)
+    return w[:-1], w[-1] - best[1]
+
+
+def scorer(w, b):
+    return lambda p: float(np.dot(w, p["x"]) + b)
+
+
+def peaks_only(p):
+    """The rule before session 23: a peak whose ratio reaches the beat rule's requirement."""
+    return np.log(p["ratio"] / required(p)) if p["radius"] > PEAK_RADIUS else -1.0
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) < 3:
+        print(__doc__)
+        sys.exit(2)
+    dumps, reports = args[0], args[1]
+    sets, disjoint, target = {}, {}, None
+    for a in args[2:]:
+        if a == "--disjoint":
+            target = disjoint
+            continue
+        name, reels = a.split("=", 1)
+        (target if target is not None else sets)[name] = load(dumps, reports, name, reels)
+    line = "{:10s} cue F1 {:.3f} -> {:.3f}   found/false {}/{} -> {}/{} of {}"
+    tot = np.zeros(4)
+    for name, reels in sets.items():
+        rest = [r for other, rr in sets.items() if other != name for r in rr.values()]
+        w, b = fit(rest)
+        before = measure(reels.values(), peaks_only)
+        after = measure(reels.values(), scorer(w, b))
+        tot += [before[1], before[2], after[1], after[2]]
+        print(line.format(name, before[0], after[0], before[1], before[2], after[1], after[2], before[3]))
+    print("left out, all reel sets: found/false {:.0f}/{:.0f} -> {:.0f}/{:.0f}".format(*tot))
+    w, b = fit([r for rr in sets.values() for r in rr.values()])
+    for name, reels in disjoint.items():
+        before = measure(reels.values(), peaks_only)
+        after = measure(reels.values(), scorer(w, b))
+        print(line.format(name + " (disjoint)", before[0], after[0], before[1], before[2], after[1], after[2],
+                          before[3]))
+    print(f"fit on all reel sets: w_ratio {w[0]:.3f} w_key {w[1]:.3f} w_peak {w[2]:.3f} b {b:.3f}")
+    print(f"key_exponent {w[1] / w[0]:.3f} peak_factor {np.exp(-(b + w[2]) / w[0]):.3f} "
+          f"secondary_factor {np.exp(-b / w[0]):.3f}")
+
+
+if __name__ == "__main__":
+    main()
