@@ -43,9 +43,9 @@
 //!
 //! **Measured** (`tools/reference/score_reel_sets.sh`, session 23, twelve reel sets: dev and
 //! seeds 7-1010): segues found within 3 s 187 of 219, middles within 1 s 159, segue sides within
-//! 0.5 s 202 of 402, 24 false splits; on music the reels never use (the two samples of music runs
-//! of `tools/reference/film_music_runs.py`, 241 and 232 segues) middles within 1 s 186 and 184,
-//! 26 and 37 false splits, cue F1 0.899 and 0.943. There the detector splits inside a piece about
+//! 0.5 s 202 of 402, 24 false splits; on music the reels never use (the music runs of
+//! `tools/reference/film_music_runs.py`, 232 segues, and an earlier sample of its prototype, 241)
+//! middles within 1 s 184 and 186, 37 and 26 false splits, cue F1 0.943 and 0.899. There the detector splits inside a piece about
 //! once per seven or eight segues, against once per nine on the reels. On reel sets it never saw, about
 //! half the segues are placed within 1 s of their middle (seed 1010: 7 of 17; seed 1111: 14 of 25).
 //!
