@@ -18,7 +18,9 @@
 //! With `rule`, every such local maximum's inputs to the split rule: run start, run end, time,
 //! ratio, beat reading (continuity, strength before, after), pitch-class distance over `window_s`
 //! and over `same_key_window_s` (-1: none), and the dominance radius (read by
-//! `tools/reference/split_rule_generalisation.py`).
+//! `tools/reference/split_rule_generalisation.py` and `split_score_study.py`), then the level step
+//! across it (`novelty::level_step_db`, dB, -99: none) and the largest 6 s and 3 s novelty within
+//! 1 s of it over those curves' run medians (-1: none).
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
@@ -104,9 +106,38 @@ fn main() -> anyhow::Result<()> {
             window_s: cfg.same_key_window_s,
             ..cfg.clone()
         };
+        // Short-window curves: the largest value within 1 s of the point over the curve's median.
+        let short = |run: &Span, w: f64| {
+            let c = novelty::novelty_curve(
+                &desc,
+                run,
+                &NoveltyConfig {
+                    window_s: w,
+                    min_side_s: cfg.min_side_s.min(w / 4.0),
+                    ..cfg.clone()
+                },
+            );
+            let mut v: Vec<f64> = c.iter().map(|p| p.1).collect();
+            v.sort_by(f64::total_cmp);
+            let med = v.get(v.len() / 2).copied().unwrap_or(0.0);
+            (c, med)
+        };
+        let near_max = |(c, med): &(Vec<(f64, f64)>, f64), t: f64| {
+            let top = c
+                .iter()
+                .filter(|p| (p.0 - t).abs() <= 1.0)
+                .map(|p| p.1)
+                .fold(f64::NAN, f64::max);
+            if *med > 0.0 && top.is_finite() {
+                top / med
+            } else {
+                -1.0
+            }
+        };
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
             let (med, _) = novelty::peaks(&curve, run, &cfg);
+            let (six, three) = (short(run, 6.0), short(run, 3.0));
             for (t, v, radius) in local_maxima(&curve, run, med, &cfg) {
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
@@ -114,8 +145,9 @@ fn main() -> anyhow::Result<()> {
                 });
                 let near = novelty::chroma_distance(&desc, run, t, &cfg).unwrap_or(-1.0);
                 let far = novelty::chroma_distance(&desc, run, t, &far_cfg).unwrap_or(-1.0);
+                let step = novelty::level_step_db(&desc, run, t).map_or(-99.0, f64::from);
                 println!(
-                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}\t{:.2}",
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{:.2}\t{:.4}\t{:.4}",
                     run.start_s,
                     run.end_s,
                     t,
@@ -125,7 +157,10 @@ fn main() -> anyhow::Result<()> {
                     sa,
                     near,
                     far,
-                    radius
+                    radius,
+                    step,
+                    near_max(&six, t),
+                    near_max(&three, t)
                 );
             }
         }
