@@ -17,7 +17,8 @@ change points is replayed (`novelty::change_points`: the required ratio, the sam
 cut there with the 2 s segue overlap, and the cues are matched to the truth as score.py does
 (one-to-one, IoU >= 0.5). Per set it prints cue F1 (false / missed cues), segues found within 3 s
 and false splits, for:
-  * the shipped rule and variants of its beat weight W and same-key threshold;
+  * the shipped rule (until session 23; since then `split_score_study.py` measures the split score)
+    and variants of its beat weight W and same-key threshold;
   * the required ratio also scaled by the 20 s pitch-class distance, (far / F0) ** -k;
   * secondary peaks (local maxima that a higher point within 12 s outranks, but none within R)
     admitted when they pass the rule with `extra` more ratio;
@@ -77,6 +78,27 @@ def vetoed(p, q):
     return 0 <= p["near"] < q["same"] or (0 <= p["near"] < q["key"] and 0 <= p["far"] < q["key"])
 
 
+def cut_and_match(truth, runs, picked):
+    """(false cues, missed cues) when the audible `runs` are cut at the `picked` change points with
+    the 2 s segue overlap and matched to the `truth` cues as score.py does (one-to-one, IoU >= 0.5)."""
+    cues = []
+    for a, b in runs:
+        s = a
+        for t in sorted(t for t in picked if a < t < b):
+            cues.append((s, t + 1.0))
+            s = t - 1.0
+        cues.append((s, b))
+    pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(truth) for j, y in enumerate(cues)), reverse=True)
+    ut, ur = set(), set()
+    for v, i, j in pairs:
+        if v < 0.5:
+            break
+        if i not in ut and j not in ur:
+            ut.add(i)
+            ur.add(j)
+    return len(cues) - len(ur), len(truth) - len(ut)
+
+
 def replay(reels, splits):
     """(false cues, missed cues, segues found, false splits, truth cues) when `splits(peaks)` picks."""
     fp = fn = found = false = n = 0
@@ -85,23 +107,9 @@ def replay(reels, splits):
         for p in peaks:
             by_run.setdefault(p["run"], []).append(p)
         picked = [p["t"] for ps in by_run.values() for p in spaced(splits(ps))]
-        cues = []
-        for a, b in runs:
-            s = a
-            for t in sorted(t for t in picked if a < t < b):
-                cues.append((s, t + 1.0))
-                s = t - 1.0
-            cues.append((s, b))
-        pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(tc) for j, y in enumerate(cues)), reverse=True)
-        ut, ur = set(), set()
-        for v, i, j in pairs:
-            if v < 0.5:
-                break
-            if i not in ut and j not in ur:
-                ut.add(i)
-                ur.add(j)
-        fp += len(cues) - len(ur)
-        fn += len(tc) - len(ut)
+        false_cues, missed_cues = cut_and_match(tc, runs, picked)
+        fp += false_cues
+        fn += missed_cues
         n += len(tc)
         found += sum(1 for m in mids if any(abs(t - m) <= 3 for t in picked))
         false += sum(1 for t in picked if all(abs(t - m) > 3 for m in mids))

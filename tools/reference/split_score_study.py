@@ -25,12 +25,11 @@ out); then the score fitted on all reel sets, on the --disjoint sets (music the 
 then that fit as `NoveltyConfig` factors: `key_exponent` = w_key / w_ratio, `peak_factor` =
 exp(-(b + w_peak) / w_ratio), `secondary_factor` = exp(-b / w_ratio), b the bias less the threshold.
 """
-import glob
-import json
-import os
 import sys
 
 import numpy as np
+
+import split_rule_generalisation as generalisation
 
 SPACING = 8.0  # `NoveltyConfig::min_segment_s`
 PEAK_RADIUS = 12.0  # `NoveltyConfig::window_s`
@@ -53,27 +52,12 @@ def features(p):
 
 
 def load(dumps, reports, name, reels):
+    """The reels of one set as `split_rule_generalisation.load` reads them, the vetoed candidates
+    left out and each kept one given its features."""
     out = {}
-    for tp in sorted(glob.glob(f"{reels}/DEV*/truth.json")):
-        reel = os.path.basename(os.path.dirname(tp))
-        cues = sorted(json.load(open(tp))["cues"], key=lambda c: c["start_s"])
-        mids = [(a["end_s"] + b["start_s"]) / 2 for a, b in zip(cues, cues[1:]) if b.get("segue_in")]
-        runs = []
-        for c in json.load(open(f"{reports}/{name}/{reel}/report.json"))["cues"]:
-            if runs and c["start_s"] < runs[-1][1] + 0.5:
-                runs[-1][1] = max(runs[-1][1], c["end_s"])
-            else:
-                runs.append([c["start_s"], c["end_s"]])
-        peaks = []
-        for line in open(f"{dumps}/{name}/{reel}.tsv"):
-            a = [float(x) for x in line.split()]
-            p = dict(run=(a[0], a[1]), t=a[2], ratio=a[3], beat=a[4], sb=a[5], sa=a[6], near=a[7], far=a[8],
-                     radius=a[9], segue=any(abs(a[2] - m) <= 3 for m in mids))
-            if not vetoed(p):
-                p["x"] = features(p)
-                peaks.append(p)
-        out[(name, reel)] = dict(truth=[(c["start_s"], c["end_s"]) for c in cues], mids=mids, runs=runs,
-                                 peaks=peaks)
+    for k, (truth, mids, runs, peaks) in enumerate(generalisation.load(dumps, reports, name, reels)):
+        kept = [dict(p, x=features(p)) for p in peaks if not vetoed(p)]
+        out[(name, k)] = dict(truth=truth, mids=mids, runs=runs, peaks=kept)
     return out
 
 
@@ -86,35 +70,14 @@ def pick(peaks, score):
     return [p["t"] for p in kept]
 
 
-def iou(a, b):
-    i = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    u = max(a[1], b[1]) - min(a[0], b[0])
-    return i / u if u > 0 else 0.0
-
-
 def measure(reels, score):
     """(cue F1, segues found within 3 s, false splits, segues) over `reels` when `score` picks."""
     fp = fn = n = found = false = segues = 0
     for r in reels:
         picked = pick(r["peaks"], score)
-        cues = []
-        for a, b in r["runs"]:
-            s = a
-            for t in sorted(t for t in picked if a < t < b):
-                cues.append((s, t + 1.0))
-                s = t - 1.0
-            cues.append((s, b))
-        pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(r["truth"]) for j, y in enumerate(cues)),
-                       reverse=True)
-        ut, ur = set(), set()
-        for v, i, j in pairs:
-            if v < 0.5:
-                break
-            if i not in ut and j not in ur:
-                ut.add(i)
-                ur.add(j)
-        fp += len(cues) - len(ur)
-        fn += len(r["truth"]) - len(ut)
+        false_cues, missed_cues = generalisation.cut_and_match(r["truth"], r["runs"], picked)
+        fp += false_cues
+        fn += missed_cues
         n += len(r["truth"])
         found += sum(1 for m in r["mids"] if any(abs(t - m) <= 3 for t in picked))
         false += sum(1 for t in picked if all(abs(t - m) > 3 for m in r["mids"]))
