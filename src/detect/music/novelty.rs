@@ -106,8 +106,8 @@ pub struct NoveltyConfig {
     pub beat_min_ratio: f64,
     /// A peak splits only where its ratio reaches this multiple of the required ratio (`stemscope
     /// analyze --segue-margin`). 1 is the rule as measured; more keeps only clearer changes, for
-    /// music whose pieces change a lot within themselves (through-composed score). On seven reel
-    /// sets 1.5 makes 67 splits instead of 121, 66 of them at a true segue instead of 111
+    /// music whose pieces change a lot within themselves (through-composed score). On twelve reel
+    /// sets 1.5 makes 116 splits instead of 211, 112 of them at a true segue instead of 187
     /// (`docs/report-schema.md`, `segues[]`). Under 1 counts as 1: it never loosens the rule.
     pub segue_margin: f64,
     /// The required ratio is multiplied by the 20 s ([`NoveltyConfig::same_key_window_s`])
@@ -479,30 +479,17 @@ pub fn same_piece(d: &Descriptors, run: &Span, t: f64, cfg: &NoveltyConfig) -> b
             .is_some_and(|far| far < cfg.same_key_chroma)
 }
 
-/// The run's median novelty and its peaks: points that top the curve within `window_s` either side
-/// (the flanks of one change, which the test sees from up to `window_s` away, are not changes of
-/// their own), at least `min_segment_s` inside the run's ends, as `(time, novelty)` in time order.
+/// The run's median novelty and its peaks: the [`maxima`] that top the curve within `window_s`
+/// either side (the flanks of one change, which the test sees from up to `window_s` away, are not
+/// changes of their own), as `(time, novelty)` in time order.
 pub fn peaks(curve: &[(f64, f64)], run: &Span, cfg: &NoveltyConfig) -> (f64, Vec<(f64, f64)>) {
-    if curve.is_empty() {
-        return (0.0, Vec::new());
-    }
-    let mut vals: Vec<f64> = curve.iter().map(|&(_, v)| v).collect();
-    vals.sort_by(f64::total_cmp);
-    let median = vals[vals.len() / 2];
-    let is_peak = |i: usize| {
-        let (t, v) = curve[i];
-        let a = curve.partition_point(|&(u, _)| u < t - cfg.window_s);
-        let b = curve.partition_point(|&(u, _)| u <= t + cfg.window_s);
-        curve[a..b].iter().all(|&(_, w)| w <= v)
-    };
-    let found = (0..curve.len())
-        .filter(|&i| {
-            let t = curve[i].0;
-            t >= run.start_s + cfg.min_segment_s && t <= run.end_s - cfg.min_segment_s && is_peak(i)
-        })
-        .map(|i| curve[i])
+    let (median, found) = maxima(curve, run, cfg);
+    let peaks = found
+        .into_iter()
+        .filter(|&(_, _, is_peak)| is_peak)
+        .map(|(t, v, _)| (t, v))
         .collect();
-    (median, found)
+    (median, peaks)
 }
 
 /// The novelty ratio (peak over the run's median) a peak needs to split, given the beat
@@ -572,16 +559,20 @@ pub fn candidate_required_ratio(
     key_distance: Option<f64>,
     cfg: &NoveltyConfig,
 ) -> f64 {
-    let shape = if is_peak {
-        cfg.peak_factor
-    } else {
-        cfg.secondary_factor
-    };
     let key = match key_distance {
         Some(d) if cfg.key_exponent != 0.0 => d.max(0.02).powf(-cfg.key_exponent),
         _ => 1.0,
     };
-    required_ratio(continuity, cfg) * shape * key * cfg.segue_margin.max(1.0)
+    required_ratio(continuity, cfg) * shape_factor(is_peak, cfg) * key * cfg.segue_margin.max(1.0)
+}
+
+/// [`NoveltyConfig::peak_factor`] at a peak, [`NoveltyConfig::secondary_factor`] elsewhere.
+fn shape_factor(is_peak: bool, cfg: &NoveltyConfig) -> f64 {
+    if is_peak {
+        cfg.peak_factor
+    } else {
+        cfg.secondary_factor
+    }
 }
 
 /// Change points of one run. Every candidate of [`maxima`] is scored by its novelty ratio over
@@ -613,15 +604,14 @@ pub fn change_points(
     } else {
         cfg.peak_ratio
     };
-    let lowest_key = 2f64.powf(-cfg.key_exponent).min(1.0);
+    let lowest_key = 2f64
+        .powf(-cfg.key_exponent)
+        .min(0.02f64.powf(-cfg.key_exponent))
+        .min(1.0);
     let mut cands: Vec<ChangePoint> = found
         .into_iter()
         .filter(|&(_, v, is_peak)| {
-            let shape = if is_peak {
-                cfg.peak_factor
-            } else {
-                cfg.secondary_factor
-            };
+            let shape = shape_factor(is_peak, cfg);
             shape > 0.0
                 && v >= lowest_beat * shape * lowest_key * cfg.segue_margin.max(1.0) * median
         })
