@@ -952,3 +952,25 @@ fn a_segue_outranked_by_a_stronger_change_nearby_splits_when_it_clears_the_secon
         vec![40.0]
     );
 }
+
+#[test]
+fn candidates_are_the_local_maxima_inside_the_run_and_peaks_are_those_that_top_twelve_seconds() {
+    // Humps at 20 s (3x), 28 s (2x, outranked by 20 s within 12 s), 60 s (2.5x, alone) and 115 s
+    // (4x, but within `min_segment_s` of the run's end).
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let long = humped(&run, &[(20.0, 3.0), (28.0, 2.0), (60.0, 2.5), (115.0, 4.0)]);
+    let (median, found) = novelty::maxima(&long, &run, &cfg);
+    assert_eq!(median, 1.0);
+    let picked: Vec<(f64, bool)> = found
+        .iter()
+        .filter(|&&(_, v, _)| v > median)
+        .map(|&(t, _, is_peak)| (t, is_peak))
+        .collect();
+    assert_eq!(picked, vec![(20.0, true), (28.0, false), (60.0, true)]);
+    // (A flat stretch ties with itself, so on this drawn curve its points read as maxima too; real
+    // curves do not hold a value exactly.)
+    let (_, peaks) = novelty::peaks(&long, &run, &cfg);
+    let humps: Vec<(f64, f64)> = peaks.into_iter().filter(|&(_, v)| v > median).collect();
+    assert_eq!(humps, vec![(20.0, 3.0), (60.0, 2.5)]);
+}
