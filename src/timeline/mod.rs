@@ -82,8 +82,9 @@ pub struct CueSegue {
     pub at_s: f64,
     /// Content novelty at the change over the run's median (12 s windows either side).
     pub novelty_ratio: f64,
-    /// The ratio the split rule required there (higher where one beat grid carries through).
-    /// `novelty_ratio / required_ratio` near 1 is a marginal split, well above 1 a clear change.
+    /// The ratio the split rule required there (higher where one beat grid carries through or the
+    /// key holds, lower where the keys part; see `detect::music`). `novelty_ratio /
+    /// required_ratio` near 1 is a marginal split, well above 1 a clear change.
     pub required_ratio: f64,
 }
 
