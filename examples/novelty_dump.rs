@@ -73,8 +73,8 @@ fn main() -> anyhow::Result<()> {
         let env = beat::OnsetEnvelope::of_track(&mx.features, &cfg.beat);
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
-            let (med, _) = novelty::peaks(&curve, run, &cfg);
-            for (t, v, radius) in local_maxima(&curve, run, med, &cfg) {
+            let (med, maxima) = local_maxima(&curve, run, &cfg);
+            for (t, v, radius) in maxima {
                 let veto = novelty::same_piece(&desc, run, t, &cfg);
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
@@ -107,19 +107,10 @@ fn main() -> anyhow::Result<()> {
             ..cfg.clone()
         };
         // Short-window curves: the largest value within 1 s of the point over the curve's median.
+        // (The refinement's side minimum, as `novelty::refine_change_points` reads its curve.)
         let short = |run: &Span, w: f64| {
-            let c = novelty::novelty_curve(
-                &desc,
-                run,
-                &NoveltyConfig {
-                    window_s: w,
-                    min_side_s: cfg.min_side_s.min(w / 4.0),
-                    ..cfg.clone()
-                },
-            );
-            let mut v: Vec<f64> = c.iter().map(|p| p.1).collect();
-            v.sort_by(f64::total_cmp);
-            let med = v.get(v.len() / 2).copied().unwrap_or(0.0);
+            let c = curve_with(&desc, run, &cfg, w, cfg.min_side_s.min(w / 4.0));
+            let med = median(&c);
             (c, med)
         };
         let near_max = |(c, med): &(Vec<(f64, f64)>, f64), t: f64| {
@@ -136,9 +127,9 @@ fn main() -> anyhow::Result<()> {
         };
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
-            let (med, _) = novelty::peaks(&curve, run, &cfg);
+            let (med, maxima) = local_maxima(&curve, run, &cfg);
             let (six, three) = (short(run, 6.0), short(run, 3.0));
-            for (t, v, radius) in local_maxima(&curve, run, med, &cfg) {
+            for (t, v, radius) in maxima {
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
                     (r.ratio, r.strength_before, r.strength_after)
@@ -168,22 +159,10 @@ fn main() -> anyhow::Result<()> {
     }
     for run in &runs {
         let curve = novelty::novelty_curve(&desc, run, &cfg);
-        let mut v: Vec<f64> = curve.iter().map(|c| c.1).collect();
-        v.sort_by(f64::total_cmp);
-        let med = if v.is_empty() { 0.0 } else { v[v.len() / 2] };
+        let med = median(&curve);
         let scales: Vec<Vec<(f64, f64)>> = [3.0, 4.0, 6.0]
             .iter()
-            .map(|&w| {
-                novelty::novelty_curve(
-                    &desc,
-                    run,
-                    &NoveltyConfig {
-                        window_s: w,
-                        min_side_s: 1.0,
-                        ..cfg.clone()
-                    },
-                )
-            })
+            .map(|&w| curve_with(&desc, run, &cfg, w, 1.0))
             .collect();
         for (t, x) in &curve {
             let cd = novelty::chroma_distance(&desc, run, *t, &cfg).unwrap_or(-1.0);
@@ -209,32 +188,50 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The local maxima of a run's 12 s novelty `curve` at the run `median` or more and
-/// `min_segment_s` inside its ends, each with its dominance radius: the distance to the nearest
-/// higher point of the curve (999 when none); those within 1 s of a higher point are left out.
+/// The novelty curve of `run` with windows `window_s` long and sides of `min_side_s` at least.
+fn curve_with(
+    desc: &novelty::Descriptors,
+    run: &Span,
+    cfg: &NoveltyConfig,
+    window_s: f64,
+    min_side_s: f64,
+) -> Vec<(f64, f64)> {
+    let cfg = NoveltyConfig {
+        window_s,
+        min_side_s,
+        ..cfg.clone()
+    };
+    novelty::novelty_curve(desc, run, &cfg)
+}
+
+/// A curve's median value (0 when empty), as `novelty::maxima` takes it.
+fn median(curve: &[(f64, f64)]) -> f64 {
+    let mut v: Vec<f64> = curve.iter().map(|c| c.1).collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// `values` tab-separated with `decimals` decimals.
 fn tsv(values: &[f32], decimals: usize) -> String {
     let cells: Vec<String> = values.iter().map(|v| format!("{v:.decimals$}")).collect();
     cells.join("\t")
 }
 
+/// The run's median and the split candidates of its 12 s novelty `curve` ([`novelty::maxima`]),
+/// each with its dominance radius: the distance to the nearest higher point of the curve (999 when
+/// none). No candidates when the median is not positive.
 fn local_maxima(
     curve: &[(f64, f64)],
     run: &Span,
-    median: f64,
     cfg: &NoveltyConfig,
-) -> Vec<(f64, f64, f64)> {
+) -> (f64, Vec<(f64, f64, f64)>) {
+    let (median, found) = novelty::maxima(curve, run, cfg);
     if median <= 0.0 {
-        return Vec::new();
+        return (median, Vec::new());
     }
-    curve
-        .iter()
-        .filter(|&&(t, v)| {
-            v >= median
-                && t >= run.start_s + cfg.min_segment_s
-                && t <= run.end_s - cfg.min_segment_s
-        })
-        .map(|&(t, v)| {
+    let with_radius = found
+        .into_iter()
+        .map(|(t, v, _)| {
             let radius = curve
                 .iter()
                 .filter(|&&(_, w)| w > v)
@@ -242,6 +239,6 @@ fn local_maxima(
                 .fold(999.0, f64::min);
             (t, v, radius)
         })
-        .filter(|&(_, _, radius)| radius > 1.0)
-        .collect()
+        .collect();
+    (median, with_radius)
 }

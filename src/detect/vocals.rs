@@ -65,7 +65,7 @@
 
 use crate::features::image::FrontImage;
 use crate::features::{FeatureTrack, FrameSummary};
-use crate::model::{CueRule, Smoothing, VocalModel, sigmoid};
+use crate::model::{CueRule, Smoothing, VocalModel, logit, sigmoid};
 use crate::quantile;
 use crate::timeline::{CueKind, Span};
 
@@ -189,7 +189,7 @@ fn add_image_evidence(p: &mut [f32], mx: &FeatureTrack, image: &FrontImage) {
     for (pi, excess) in p.iter_mut().zip(centre_excess_db(mx, image)) {
         let Some(x) = excess else { continue };
         let q = pi.clamp(1e-4, 1.0 - 1e-4);
-        *pi = sigmoid((q / (1.0 - q)).ln() + IMAGE_WEIGHT * x.clamp(lo, hi));
+        *pi = sigmoid(logit(q) + IMAGE_WEIGHT * x.clamp(lo, hi));
     }
 }
 
@@ -849,7 +849,6 @@ mod tests {
         assert!((at(30.0) - 10.0).abs() < 1e-3);
         let mut p = vec![0.5f32; 157];
         add_image_evidence(&mut p, &mx, &image_of(balance, 1.0));
-        let logit = |q: f32| (q / (1.0 - q)).ln();
         // Held to the range: -6 dB and +2 dB at 0.3 per dB.
         assert!((logit(p[(14.0 / 0.25) as usize]) + 1.8).abs() < 1e-3);
         assert!((logit(p[(30.0 / 0.25) as usize]) - 0.6).abs() < 1e-3);

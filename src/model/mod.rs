@@ -59,6 +59,11 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The log-odds of a probability, the inverse of [`sigmoid`] (0 and 1 give infinities).
+pub(crate) fn logit(p: f32) -> f32 {
+    (p / (1.0 - p)).ln()
+}
+
 /// One dense layer: `activation(weights · x + bias)`; `weights` is `outputs x inputs`, row-major.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layer {
