@@ -33,10 +33,14 @@
 //! have a broad peak that a piece's own drift tilts, so the change point is placed again with 6 s
 //! windows within 1 s of it ([`NoveltyConfig::refine_window_s`]), or within 1 s of a rival hump of
 //! the 12 s curve up to 6 s away ([`NoveltyConfig::rival_radius_s`]): near a segue a window often
-//! reaches a piece's own change and makes a second hump. A change point into a piece at
-//! least 6 dB quieter ([`NoveltyConfig::quieter_step_db`], by [`novelty::level_step_db`]) moves one
-//! hop (0.25 s, [`NoveltyConfig::quieter_shift_s`]) earlier: the louder earlier piece dominates the
-//! descriptors until late in the ramps, and such segues sit about 0.4 s late (median). The
+//! reaches a piece's own change and makes a second hump. Where the two pieces' levels differ by
+//! 6 dB or more ([`NoveltyConfig::turnover_step_db`]; each piece read between its neighbouring
+//! change points by [`novelty::piece_level_db`], gated like integrated loudness) the point moves
+//! back towards the middle of the gain ramps ([`novelty::place_by_level_step`]): in an
+//! equal-power crossfade the louder piece dominates the descriptors until its ramp is well down,
+//! so the content turns over late into a quieter piece and early into a louder one
+//! ([`novelty::turnover_share`]: 0.39 of the crossfade for 15 dB), and the found point sits part
+//! of that way ([`NoveltyConfig::turnover_scale`], 0.4 of it, of an assumed 2 s crossfade). The
 //! crossfade's length is not measured, so the earlier cue ends and the later one starts half an
 //! assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of the point; the report
 //! marks the two as a segue ([`crate::timeline::link_segues`]).
@@ -155,7 +159,8 @@ pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig
             &cfg.novelty,
         );
         // Refining and nudging move each point and keep their order, so they pair up with `found`.
-        let splits = novelty::nudge_into_quieter(&desc, run, splits, &cfg.novelty);
+        let splits =
+            novelty::place_by_level_step(&desc, run, splits, cfg.segue_overlap_s, &cfg.novelty);
         let mut start = run.start_s;
         for (t, c) in splits.into_iter().zip(&found) {
             cues.push(Span::new(start, (t + half).min(run.end_s)));

@@ -80,15 +80,18 @@ pub struct NoveltyConfig {
     pub rival_radius_s: f64,
     /// A rival needs at least this share of the change point's long-window novelty.
     pub rival_share: f64,
-    /// A change point into a piece at least this much quieter (see [`level_step_db`]) is moved
-    /// [`NoveltyConfig::quieter_shift_s`] earlier, dB: in an equal-power crossfade the louder
-    /// earlier piece dominates the descriptors until late in the ramps, so such segues are placed
-    /// about 0.4 s late (median, on the reels and on music they never use alike). Into a louder
-    /// piece the two disagree (reels -0.1 s, generated music earlier still), so that side is left.
-    pub quieter_step_db: f32,
-    /// How far such a change point is moved earlier, seconds (0 disables): one texture hop, under
-    /// the measured median so that segues already placed well are not pushed past their middle.
-    pub quieter_shift_s: f64,
+    /// A change point between two pieces whose levels differ by at least this much (see
+    /// [`piece_level_db`]) is moved towards the middle of the gain ramps, dB: in an equal-power
+    /// crossfade the louder piece dominates the descriptors until its own ramp is well down, so
+    /// the content turns over late into a quieter piece and early into a louder one.
+    pub turnover_step_db: f32,
+    /// Share of the equal-power turnover's offset (see [`turnover_share`]) that the change point
+    /// is moved back, given the assumed crossfade (0 disables). The descriptors follow the
+    /// louder piece only in part (level-like ones change with the mix's level in dB, whose
+    /// middle lies nearer the ramps' middle), so the found point sits part way: 0.35-0.5 read
+    /// the same on fourteen reel sets and on two samples of music the reels never use, 0.75 and
+    /// 1 place fewer within 0.5 s (`docs/music-cues.md`, session 24).
+    pub turnover_scale: f64,
     /// Settings of the beat-continuity reading (see [`super::beat`]).
     pub beat: BeatConfig,
     /// Change of the required novelty ratio per unit of beat continuity (0 disables the reading):
@@ -140,8 +143,8 @@ impl Default for NoveltyConfig {
             refine_radius_s: 1.0,
             rival_radius_s: 6.0,
             rival_share: 0.8,
-            quieter_step_db: 6.0,
-            quieter_shift_s: 0.25,
+            turnover_step_db: 6.0,
+            turnover_scale: 0.4,
             beat: BeatConfig::default(),
             beat_weight: 7.5,
             beat_pivot: 0.875,
@@ -732,22 +735,73 @@ pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
     Some(side(t + 2.0, t + 8.0)? - side(t - 8.0, t - 2.0)?)
 }
 
-/// The change points `splits` of `run`, each into a piece [`NoveltyConfig::quieter_step_db`] or
-/// more quieter moved [`NoveltyConfig::quieter_shift_s`] earlier.
-pub fn nudge_into_quieter(
+/// Where an equal-power crossfade's content turns over, as a share of the crossfade from its
+/// middle, for a later piece `step_db` louder than the earlier (negative: quieter). With gains
+/// `cos` and `sin` of a phase running 0 to pi/2, the two powers are equal where
+/// `tan(phase) = 10^(-step/20)`: at the middle for equal levels, 0.39 of the crossfade late into
+/// a piece 15 dB quieter and as much early into one 15 dB louder.
+pub fn turnover_share(step_db: f32) -> f64 {
+    (10f64.powf(-f64::from(step_db) / 20.0).atan() / std::f64::consts::FRAC_PI_2) - 0.5
+}
+
+/// Level of the music between `from_s` and `to_s` in `run`, dB: the power mean of the windows
+/// lying wholly inside, gated 10 dB under their ungated power mean as loudness integration gates
+/// (so a piece's pauses and its dips under dialogue weigh little), the way a cue's integrated
+/// loudness reads it. `None` with fewer than 4 windows.
+pub fn piece_level_db(d: &Descriptors, run: &Span, from_s: f64, to_s: f64) -> Option<f32> {
+    let inside = |k: &usize| {
+        let start = *k as f64 * d.hop_s;
+        start >= from_s && start + d.len_s <= to_s
+    };
+    let powers = || {
+        d.windows_in(run)
+            .filter(inside)
+            .map(|k| 10f64.powf(f64::from(d.level_db[k]) / 10.0))
+    };
+    let count = powers().count();
+    if count < 4 {
+        return None;
+    }
+    let gate = powers().sum::<f64>() / count as f64 / 10.0;
+    let (sum, n) = powers()
+        .filter(|&p| p >= gate)
+        .fold((0.0, 0usize), |(s, n), p| (s + p, n + 1));
+    // The largest power always passes the gate, so `n >= 1`.
+    Some((10.0 * (sum / n as f64).log10()) as f32)
+}
+
+/// The change points `splits` of `run` (in time order), each between two pieces whose levels
+/// differ by [`NoveltyConfig::turnover_step_db`] or more moved back towards the middle of the
+/// gain ramps by [`NoveltyConfig::turnover_scale`] of the equal-power turnover offset
+/// ([`turnover_share`] of `crossfade_s`). Each piece's level is read by [`piece_level_db`]
+/// between its neighbouring change points (or the run's ends), half a crossfade clear of them.
+pub fn place_by_level_step(
     d: &Descriptors,
     run: &Span,
     splits: Vec<f64>,
+    crossfade_s: f64,
     cfg: &NoveltyConfig,
 ) -> Vec<f64> {
-    if cfg.quieter_shift_s <= 0.0 {
+    if cfg.turnover_scale <= 0.0 || crossfade_s <= 0.0 {
         return splits;
     }
-    splits
-        .into_iter()
-        .map(|t| match level_step_db(d, run, t) {
-            Some(step) if step <= -cfg.quieter_step_db => t - cfg.quieter_shift_s,
-            _ => t,
+    let half = crossfade_s / 2.0;
+    let bounds: Vec<f64> = std::iter::once(run.start_s - half)
+        .chain(splits.iter().copied())
+        .chain(std::iter::once(run.end_s + half))
+        .collect();
+    bounds
+        .windows(3)
+        .map(|w| {
+            let (prev, t, next) = (w[0], w[1], w[2]);
+            let before = piece_level_db(d, run, prev + half, t - half);
+            let after = piece_level_db(d, run, t + half, next - half);
+            match (before, after) {
+                (Some(b), Some(a)) if (a - b).abs() >= cfg.turnover_step_db => {
+                    t - cfg.turnover_scale * turnover_share(a - b) * crossfade_s
+                }
+                _ => t,
+            }
         })
         .collect()
 }

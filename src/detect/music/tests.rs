@@ -761,26 +761,64 @@ fn the_ratio_a_split_needs_rises_with_beat_continuity_between_its_bounds() {
 }
 
 #[test]
-fn a_change_point_into_a_much_quieter_piece_moves_a_quarter_second_earlier() {
-    // The louder earlier piece dominates the descriptors until late in the crossfade, so a segue
-    // into one 12 dB quieter is placed late: it moves back one hop. Into a louder piece, or one
-    // only 4 dB quieter, the point stays.
-    let run = Span::new(0.0, 60.0);
+fn an_equal_power_crossfade_turns_over_late_into_a_quieter_piece_and_early_into_a_louder_one() {
+    // Equal levels turn over at the middle of the ramps; 15 dB apart, 0.39 of the crossfade
+    // from it, late into the quieter piece and as far early into the louder one.
+    assert!(novelty::turnover_share(0.0).abs() < 1e-12);
+    let quieter = novelty::turnover_share(-15.0);
+    assert!((quieter - 0.3885).abs() < 0.001, "{quieter}");
+    assert!((novelty::turnover_share(15.0) + quieter).abs() < 1e-12);
+    assert!(novelty::turnover_share(-6.0) < quieter && novelty::turnover_share(-6.0) > 0.0);
+}
+
+#[test]
+fn a_change_point_between_pieces_far_apart_in_level_moves_towards_the_ramps_middle() {
+    // Pieces at -20, -35 and -20 dB, split at 30 s and 60 s. The content turns over late into the
+    // quieter piece and early out of it, so the first point moves earlier and the second later,
+    // by 0.4 of the turnover offset of an assumed 2 s crossfade (0.31 s for 15 dB); a 4 dB step
+    // is left where it was found, and a scale of 0 moves nothing.
+    let run = Span::new(0.0, 90.0);
     let cfg = NoveltyConfig::default();
-    let step = |after_db: f32| leveled(60.0, move |t| if t < 30.0 { -20.0 } else { after_db });
-    let nudged =
-        |after_db: f32| novelty::nudge_into_quieter(&step(after_db), &run, vec![30.0], &cfg);
-    assert_eq!(nudged(-32.0), vec![29.75]);
-    assert_eq!(nudged(-8.0), vec![30.0]);
-    assert_eq!(nudged(-24.0), vec![30.0]);
+    let place = |d: &novelty::Descriptors, cfg: &NoveltyConfig| {
+        novelty::place_by_level_step(d, &run, vec![30.0, 60.0], 2.0, cfg)
+    };
+    let dipped = leveled(90.0, |t| {
+        if (30.0..60.0).contains(&t) {
+            -35.0
+        } else {
+            -20.0
+        }
+    });
+    let shift = cfg.turnover_scale * novelty::turnover_share(-15.0) * 2.0;
+    let placed = place(&dipped, &cfg);
+    assert!((placed[0] - (30.0 - shift)).abs() < 0.02, "{placed:?}");
+    assert!((placed[1] - (60.0 + shift)).abs() < 0.02, "{placed:?}");
+    assert!(shift > 0.25 && shift < 0.35, "{shift}");
+    let close = leveled(90.0, |t| {
+        if (30.0..60.0).contains(&t) {
+            -24.0
+        } else {
+            -20.0
+        }
+    });
+    assert_eq!(place(&close, &cfg), vec![30.0, 60.0]);
     let off = NoveltyConfig {
-        quieter_shift_s: 0.0,
+        turnover_scale: 0.0,
         ..cfg.clone()
     };
-    assert_eq!(
-        novelty::nudge_into_quieter(&step(-32.0), &run, vec![30.0], &off),
-        vec![30.0]
-    );
+    assert_eq!(place(&dipped, &off), vec![30.0, 60.0]);
+}
+
+#[test]
+fn a_piece_level_reads_its_music_not_its_pauses() {
+    // A piece at -20 dB that pauses into -60 dB for a third of its windows: the gate leaves the
+    // pauses out, as a cue's integrated loudness does; the plain power mean would read -21.8 dB.
+    let run = Span::new(0.0, 60.0);
+    let d = leveled(60.0, |t| if (t % 3.0) < 1.0 { -60.0 } else { -20.0 });
+    let level = novelty::piece_level_db(&d, &run, 0.0, 60.0).unwrap();
+    assert!((level + 20.0).abs() < 0.01, "{level}");
+    // Too short a stretch to read: fewer than four whole windows.
+    assert_eq!(novelty::piece_level_db(&d, &run, 10.0, 11.5), None);
 }
 
 #[test]
