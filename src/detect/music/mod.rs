@@ -45,13 +45,14 @@
 //! assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of the point; the report
 //! marks the two as a segue ([`crate::timeline::link_segues`]).
 //!
-//! **Measured** (`tools/reference/score_reel_sets.sh`, session 23, twelve reel sets: dev and
-//! seeds 7-1010): segues found within 3 s 187 of 219, middles within 1 s 159, segue sides within
-//! 0.5 s 202 of 402, 24 false splits; on music the reels never use (the music runs of
-//! `tools/reference/film_music_runs.py`, 232 segues, and an earlier sample of its prototype, 241)
-//! middles within 1 s 184 and 186, 37 and 26 false splits, cue F1 0.943 and 0.899. There the detector splits inside a piece about
-//! once per seven or eight segues, against once per nine on the reels. On reel sets it never saw, about
-//! half the segues are placed within 1 s of their middle (seed 1010: 7 of 17; seed 1111: 14 of 25).
+//! **Measured** (`tools/reference/score_reel_sets.sh`, session 24, fourteen reel sets: dev and
+//! seeds 7-1212): segues found within 3 s 226 of 267, middles within 1 s 193, within 0.5 s 136,
+//! segue sides within 0.5 s 228 of 484, 31 false splits; on music the reels never use (the music
+//! runs of `tools/reference/film_music_runs.py`, 232 segues, and an earlier sample of its
+//! prototype, 241) middles within 1 s 188 and 191, 37 and 26 false splits, cue F1 0.943 and
+//! 0.899. There the detector splits inside a piece about once per seven or eight segues, against
+//! once per nine on the reels. On reel sets it never saw, about half to three quarters of the
+//! segues are placed within 1 s of their middle (seed 1010: 7 of 17; seed 1111: 15 of 25).
 //!
 //! The measurements behind these choices, and the attempts not kept, are in `docs/music-cues.md`.
 
