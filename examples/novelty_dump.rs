@@ -19,8 +19,8 @@
 //! ratio, beat reading (continuity, strength before, after), pitch-class distance over `window_s`
 //! and over `same_key_window_s` (-1: none), and the dominance radius (read by
 //! `tools/reference/split_rule_generalisation.py` and `split_score_study.py`), then the level step
-//! across it (`novelty::level_step_db`, dB, -99: none) and the largest 6 s and 3 s novelty within
-//! 1 s of it over those curves' run medians (-1: none).
+//! across it (`novelty::level_step_db`, dB, -99: none) and the largest 6 s, 3 s and 20 s novelty
+//! within 1 s of it over those curves' run medians (-1: none).
 use std::path::Path;
 use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
@@ -129,6 +129,7 @@ fn main() -> anyhow::Result<()> {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
             let (med, maxima) = local_maxima(&curve, run, &cfg);
             let (six, three) = (short(run, 6.0), short(run, 3.0));
+            let twenty = short(run, 20.0);
             for (t, v, radius) in maxima {
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
@@ -138,7 +139,7 @@ fn main() -> anyhow::Result<()> {
                 let far = novelty::chroma_distance(&desc, run, t, &far_cfg).unwrap_or(-1.0);
                 let step = novelty::level_step_db(&desc, run, t).map_or(-99.0, f64::from);
                 println!(
-                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{:.2}\t{:.4}\t{:.4}",
+                    "{:.2}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.3}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{:.2}\t{:.4}\t{:.4}\t{:.4}",
                     run.start_s,
                     run.end_s,
                     t,
@@ -151,7 +152,8 @@ fn main() -> anyhow::Result<()> {
                     radius,
                     step,
                     near_max(&six, t),
-                    near_max(&three, t)
+                    near_max(&three, t),
+                    near_max(&twenty, t)
                 );
             }
         }

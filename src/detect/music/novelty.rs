@@ -715,7 +715,9 @@ pub fn refine_change_points(
 /// Level step across `t` in `run`, dB: the 80th percentile of the usable windows' level whose
 /// centres lie 2-8 s after `t`, less that of those 2-8 s before (negative: the later side is
 /// quieter); `None` with fewer than 4 such windows a side. The percentile reads each side's music
-/// rather than its dips under dialogue.
+/// rather than its dips under dialogue. A local reading for study (`examples/novelty_dump`); the
+/// placement reads whole pieces instead ([`piece_level_db`]), which agree better with the pieces'
+/// own levels (docs/music-cues.md, session 24).
 pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
     let side = |lo: f64, hi: f64| {
         let mut levels: Vec<f32> = d
