@@ -24,7 +24,13 @@ rule (the detector before session 23) and for the score fitted on the other reel
 out); then the score fitted on all reel sets, on the --disjoint sets (music the reels never use);
 then that fit as `NoveltyConfig` factors: `key_exponent` = w_key / w_ratio, `peak_factor` =
 exp(-(b + w_peak) / w_ratio), `secondary_factor` = exp(-b / w_ratio), b the bias less the threshold.
+
+`--extra COL` (before the sets) adds the natural log of the dump's column COL (0-based; 0 where the
+column is -1 or absent) as a fourth input, to screen candidate evidence: session 24 screened the
+20 s novelty, `--extra 13` (docs/music-cues.md).
 """
+import glob
+import os
 import sys
 
 import numpy as np
@@ -33,6 +39,7 @@ import split_rule_generalisation as generalisation
 
 SPACING = 8.0  # `NoveltyConfig::min_segment_s`
 PEAK_RADIUS = 12.0  # `NoveltyConfig::window_s`
+EXTRA = None  # a dump column read as a fourth input (`--extra COL`)
 
 
 def required(p):
@@ -48,14 +55,21 @@ def vetoed(p):
 
 def features(p):
     far = p["far"] if p["far"] >= 0 else 0.5
-    return [np.log(p["ratio"] / required(p)), np.log(max(far, 0.02)), float(p["radius"] > PEAK_RADIUS)]
+    x = [np.log(p["ratio"] / required(p)), np.log(max(far, 0.02)), float(p["radius"] > PEAK_RADIUS)]
+    if EXTRA is not None:
+        x.append(np.log(p["extra"]) if p["extra"] > 0 else 0.0)
+    return x
 
 
 def load(dumps, reports, name, reels):
     """The reels of one set as `split_rule_generalisation.load` reads them, the vetoed candidates
     left out and each kept one given its features."""
     out = {}
+    names = [os.path.basename(os.path.dirname(t)) for t in sorted(glob.glob(f"{reels}/DEV*/truth.json"))]
     for k, (truth, mids, runs, peaks) in enumerate(generalisation.load(dumps, reports, name, reels)):
+        if EXTRA is not None:
+            rows = [line.split() for line in open(f"{dumps}/{name}/{names[k]}.tsv")]
+            peaks = [dict(p, extra=float(r[EXTRA]) if len(r) > EXTRA else -1.0) for p, r in zip(peaks, rows)]
         kept = [dict(p, x=features(p)) for p in peaks if not vetoed(p)]
         out[(name, k)] = dict(truth=truth, mids=mids, runs=runs, peaks=kept)
     return out
@@ -119,7 +133,11 @@ def peaks_only(p):
 
 
 def main():
+    global EXTRA
     args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == "--extra":
+        EXTRA = int(args[1])
+        args = args[2:]
     if len(args) < 3:
         print(__doc__)
         sys.exit(2)
