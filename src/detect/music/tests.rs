@@ -794,6 +794,22 @@ fn a_change_point_between_pieces_far_apart_in_level_moves_towards_the_ramps_midd
     assert!((placed[0] - (30.0 - shift)).abs() < 0.02, "{placed:?}");
     assert!((placed[1] - (60.0 + shift)).abs() < 0.02, "{placed:?}");
     assert!(shift > 0.25 && shift < 0.35, "{shift}");
+    // The same pieces 25 dB quieter: only the step counts.
+    let quiet = leveled(90.0, |t| {
+        if (30.0..60.0).contains(&t) {
+            -60.0
+        } else {
+            -45.0
+        }
+    });
+    let quiet_placed = place(&quiet, &cfg);
+    assert!(
+        quiet_placed
+            .iter()
+            .zip(&placed)
+            .all(|(a, b)| (a - b).abs() < 1e-6),
+        "{quiet_placed:?} against {placed:?}"
+    );
     let close = leveled(90.0, |t| {
         if (30.0..60.0).contains(&t) {
             -24.0
