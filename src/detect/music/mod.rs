@@ -159,7 +159,9 @@ pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig
             found.iter().map(|c| c.at_s).collect(),
             &cfg.novelty,
         );
-        // Refining and nudging move each point and keep their order, so they pair up with `found`.
+        // Refining and the level-step placement move each point (the latter by at most
+        // `turnover_scale` times half the crossfade, 0.4 s, against 8 s between points) and keep
+        // their order, so they pair up with `found`.
         let splits =
             novelty::place_by_level_step(&desc, run, splits, cfg.segue_overlap_s, &cfg.novelty);
         let mut start = run.start_s;
