@@ -52,21 +52,24 @@ pub fn integrated(trace: &LoudnessTrace, runs: &[(usize, usize)]) -> Option<f64>
 
 /// Two-stage gating (absolute, then -10 LU relative) of block energies.
 pub fn gated_mean(blocks: impl Iterator<Item = f64> + Clone) -> Option<f64> {
-    let (n, sum) = blocks
+    relative_gated_energy(blocks.filter(|&e| e >= ABSOLUTE_GATE_ENERGY)).and_then(energy_to_lufs)
+}
+
+/// The relative gate alone: the mean of the energies at or above -10 LU under their mean (0.1
+/// times it), `None` when there are none. Relative only, so it reads a signal the same at any
+/// level; [`gated_mean`] puts the absolute gate in front of it.
+pub fn relative_gated_energy(energies: impl Iterator<Item = f64> + Clone) -> Option<f64> {
+    let (n, sum) = energies
         .clone()
-        .filter(|&e| e >= ABSOLUTE_GATE_ENERGY)
         .fold((0usize, 0.0), |(n, s), e| (n + 1, s + e));
     if n == 0 {
         return None;
     }
     let threshold = (sum / n as f64) * RELATIVE_GATE_INTEGRATED;
-    let (n, sum) = blocks
-        .filter(|&e| e >= ABSOLUTE_GATE_ENERGY && e >= threshold)
+    let (n, sum) = energies
+        .filter(|&e| e >= threshold)
         .fold((0usize, 0.0), |(n, s), e| (n + 1, s + e));
-    if n == 0 {
-        return None;
-    }
-    energy_to_lufs(sum / n as f64)
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// Loudness range over the short-term blocks inside the runs, LU: every 100 ms step from 3 s after

@@ -747,29 +747,20 @@ pub fn turnover_share(step_db: f32) -> f64 {
 }
 
 /// Level of the music between `from_s` and `to_s` in `run`, dB: the power mean of the windows
-/// lying wholly inside, gated 10 dB under their ungated power mean as loudness integration gates
-/// (so a piece's pauses and its dips under dialogue weigh little), the way a cue's integrated
-/// loudness reads it. `None` with fewer than 4 windows.
+/// lying wholly inside, gated 10 dB under their ungated power mean by loudness integration's
+/// relative gate ([`crate::loudness::gating::relative_gated_energy`]; no absolute gate, so only
+/// level differences count), so a piece's pauses and its dips under dialogue weigh little, the
+/// way a cue's integrated loudness reads it. `None` with fewer than 4 windows.
 pub fn piece_level_db(d: &Descriptors, run: &Span, from_s: f64, to_s: f64) -> Option<f32> {
-    let inside = |k: &usize| {
-        let start = *k as f64 * d.hop_s;
+    let windows = d.windows_in(run).filter(|&k| {
+        let start = k as f64 * d.hop_s;
         start >= from_s && start + d.len_s <= to_s
-    };
-    let powers = || {
-        d.windows_in(run)
-            .filter(inside)
-            .map(|k| 10f64.powf(f64::from(d.level_db[k]) / 10.0))
-    };
-    let count = powers().count();
-    if count < 4 {
+    });
+    if windows.clone().count() < 4 {
         return None;
     }
-    let gate = powers().sum::<f64>() / count as f64 / 10.0;
-    let (sum, n) = powers()
-        .filter(|&p| p >= gate)
-        .fold((0.0, 0usize), |(s, n), p| (s + p, n + 1));
-    // The largest power always passes the gate, so `n >= 1`.
-    Some((10.0 * (sum / n as f64).log10()) as f32)
+    let powers = windows.map(|k| 10f64.powf(f64::from(d.level_db[k]) / 10.0));
+    crate::loudness::gating::relative_gated_energy(powers).map(|p| (10.0 * p.log10()) as f32)
 }
 
 /// The change points `splits` of `run` (in time order), each between two pieces whose levels
