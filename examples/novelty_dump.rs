@@ -106,9 +106,10 @@ fn main() -> anyhow::Result<()> {
             window_s: cfg.same_key_window_s,
             ..cfg.clone()
         };
-        // Short-window curves: the largest value within 1 s of the point over the curve's median.
-        // (The refinement's side minimum, as `novelty::refine_change_points` reads its curve.)
-        let short = |run: &Span, w: f64| {
+        // Curves of other window lengths (6, 3 and 20 s): the largest value within 1 s of the
+        // point over the curve's median, with the refinement's side minimum, as
+        // `novelty::refine_change_points` reads its curve.
+        let with_window = |run: &Span, w: f64| {
             let c = curve_with(&desc, run, &cfg, w, cfg.min_side_s.min(w / 4.0));
             let med = median(&c);
             (c, med)
@@ -128,8 +129,8 @@ fn main() -> anyhow::Result<()> {
         for run in &runs {
             let curve = novelty::novelty_curve(&desc, run, &cfg);
             let (med, maxima) = local_maxima(&curve, run, &cfg);
-            let (six, three) = (short(run, 6.0), short(run, 3.0));
-            let twenty = short(run, 20.0);
+            let (six, three) = (with_window(run, 6.0), with_window(run, 3.0));
+            let twenty = with_window(run, 20.0);
             for (t, v, radius) in maxima {
                 let r = env.read(run, t, &cfg.beat);
                 let (c, sb, sa) = r.map_or((-1.0, -1.0, -1.0), |r| {
