@@ -165,7 +165,7 @@ def main():
         after = measure(reels.values(), scorer(w, b))
         print(line.format(name + " (disjoint)", before[0], after[0], before[1], before[2], after[1], after[2],
                           before[3]))
-    print(f"fit on all reel sets: w_ratio {w[0]:.3f} w_key {w[1]:.3f} w_peak {w[2]:.3f} b {b:.3f}")
+    print(f"fit on all reel sets: w_ratio {w[0]:.3f} w_key {w[1]:.3f} w_peak {w[2]:.3f} b {b:.3f}" + (f" w_extra {w[3]:.3f}" if len(w) > 3 else ""))
     print(f"key_exponent {w[1] / w[0]:.3f} peak_factor {np.exp(-(b + w[2]) / w[0]):.3f} "
           f"secondary_factor {np.exp(-b / w[0]):.3f}")
 
