@@ -22,6 +22,7 @@ one's starts where its fade-in begins, as in the dev reels), a run's first fade-
 its last fade-out 1.5-4 s (squared ramps), 6-10 s of silence between runs, and the whole stem ducked
 6-10 dB under a pseudo-dialogue track (lines 1-5 s, pauses 1-8 s, 0.3 s ramps) as a mixer would.
 There are no songs: these packages hold no sung music, so vocal presence is not exercised here.
+`--crossfade MIN MAX` draws the segue crossfades from another range (session 25 built 3-6 s ones).
 
 Needs numpy and ffmpeg (each excerpt is decoded on demand; memory stays at one reel).
 """
@@ -120,7 +121,7 @@ def choose_excerpts(tracks, k, rng):
     return chain
 
 
-def make_reel(tracks, minutes, rng):
+def make_reel(tracks, minutes, rng, crossfade=(1.0, 3.0)):
     total = int(minutes * 60 * SR)
     sig = np.zeros(total)
     cues = []
@@ -128,7 +129,7 @@ def make_reel(tracks, minutes, rng):
     while True:
         k = int(rng.integers(2, 5))
         chain = choose_excerpts(tracks, k, rng)
-        xfades = [float(rng.uniform(1, 3)) for _ in range(k - 1)]
+        xfades = [float(rng.uniform(*crossfade)) for _ in range(k - 1)]
         if chain is None or t + sum(len(c[2]) / SR for c in chain) - sum(xfades) + 12 >= total / SR:
             break
         for i, (j, off, seg) in enumerate(chain):
@@ -176,6 +177,8 @@ def main():
     ap.add_argument("--reels", type=int, default=8)
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=101)
+    ap.add_argument("--crossfade", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                    help="segue crossfade lengths, seconds (uniform; default 1 3)")
     args = ap.parse_args()
     tracks = []
     for path, licence in score_tracks(args.train_dir, PACKAGES):
@@ -187,7 +190,7 @@ def main():
                  "run tools/fetch_training_audio.sh first (with ffmpeg installed)")
     for r in range(1, args.reels + 1):
         rng = np.random.default_rng([args.seed, r])
-        sig, cues, duck_db = make_reel(tracks, args.minutes, rng)
+        sig, cues, duck_db = make_reel(tracks, args.minutes, rng, tuple(args.crossfade))
         d = args.out_dir / f"DEV{r}"
         os.makedirs(d, exist_ok=True)
         write_wav24(d / f"DEV{r}_MX.wav", sig)
