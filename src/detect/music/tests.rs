@@ -583,12 +583,12 @@ fn a_piece_whose_instruments_change_but_key_stays_is_not_split() {
 }
 
 #[test]
-fn a_segue_into_a_quieter_piece_is_placed_within_a_quarter_second_of_its_middle() {
+fn a_segue_into_a_quieter_piece_lands_within_a_quarter_second_of_its_middle_half_when_long() {
     // The long comparison windows find the change, but the quieter piece's side of their broad peak
     // tilts it (0.4-0.6 s late without the short-window placement); the short windows put the change
-    // point back on the middle of the gain ramps, to the 0.25 s grid. A crossfade longer than the
-    // short windows' guard gap (1.5 s) reaches into them and is placed a hop or two late, still
-    // within half a second.
+    // point back on the middle of the gain ramps, to the 0.25 s grid. A crossfade reaching well
+    // past the short windows' guard gap (1.5 s) tilts them too: at 2.5 s the point lands a hop or
+    // two late, still within half a second.
     for (len_s, within_s) in [(1.0, 0.25), (1.5, 0.25), (2.0, 0.25), (2.5, 0.5)] {
         let cues = segued_pieces(len_s, 4.0);
         assert_eq!(cues.len(), 2, "crossfade {len_s} s: {cues:?}");
