@@ -130,13 +130,7 @@ def main():
         print(__doc__)
         sys.exit(2)
     mode, dumps, desc, reports = args[:4]
-    sets, disjoint, target = {}, {}, None
-    for a in args[4:]:
-        if a == "--disjoint":
-            target = disjoint
-            continue
-        name, reels = a.split("=", 1)
-        (target if target is not None else sets)[name] = reels
+    sets, disjoint = sss.parse_sets(args[4:])
     data = {n: load(dumps, desc, reports, n, d) for n, d in {**sets, **disjoint}.items()}
     dims = next(p["c"] for r in next(iter(data.values())).values() for p in r["peaks"]).shape[0]
     uniform = np.ones(dims)

@@ -132,6 +132,18 @@ def peaks_only(p):
     return np.log(p["ratio"] / required(p)) if p["radius"] > PEAK_RADIUS else -1.0
 
 
+def parse_sets(args):
+    """`NAME=REELS ... [--disjoint NAME=REELS ...]` as two dicts of name -> reel folder, in order."""
+    sets, disjoint, target = {}, {}, None
+    for a in args:
+        if a == "--disjoint":
+            target = disjoint
+            continue
+        name, reels = a.split("=", 1)
+        (target if target is not None else sets)[name] = reels
+    return sets, disjoint
+
+
 def main():
     global EXTRA
     args = sys.argv[1:]
@@ -142,13 +154,9 @@ def main():
         print(__doc__)
         sys.exit(2)
     dumps, reports = args[0], args[1]
-    sets, disjoint, target = {}, {}, None
-    for a in args[2:]:
-        if a == "--disjoint":
-            target = disjoint
-            continue
-        name, reels = a.split("=", 1)
-        (target if target is not None else sets)[name] = load(dumps, reports, name, reels)
+    sets, disjoint = parse_sets(args[2:])
+    sets = {name: load(dumps, reports, name, reels) for name, reels in sets.items()}
+    disjoint = {name: load(dumps, reports, name, reels) for name, reels in disjoint.items()}
     line = "{:10s} cue F1 {:.3f} -> {:.3f}   found/false {}/{} -> {}/{} of {}"
     tot = np.zeros(4)
     for name, reels in sets.items():

@@ -791,18 +791,20 @@ pub fn place_by_level_step(
         .chain(splits.iter().copied())
         .chain(std::iter::once(run.end_s + half))
         .collect();
-    bounds
-        .windows(3)
-        .map(|w| {
-            let (prev, t, next) = (w[0], w[1], w[2]);
-            let before = piece_level_db(d, run, prev + half, t - half);
-            let after = piece_level_db(d, run, t + half, next - half);
-            match (before, after) {
-                (Some(b), Some(a)) if (a - b).abs() >= cfg.turnover_step_db => {
-                    t - cfg.turnover_scale * turnover_share(a - b) * crossfade_s
-                }
-                _ => t,
+    // One level per piece: piece k lies between bounds k and k + 1, after split k - 1 and
+    // before split k, so each is read once though two change points compare it.
+    let levels: Vec<Option<f32>> = bounds
+        .windows(2)
+        .map(|w| piece_level_db(d, run, w[0] + half, w[1] - half))
+        .collect();
+    splits
+        .iter()
+        .zip(levels.windows(2))
+        .map(|(&t, pair)| match (pair[0], pair[1]) {
+            (Some(b), Some(a)) if (a - b).abs() >= cfg.turnover_step_db => {
+                t - cfg.turnover_scale * turnover_share(a - b) * crossfade_s
             }
+            _ => t,
         })
         .collect()
 }
