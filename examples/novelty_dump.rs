@@ -20,9 +20,13 @@
 //! and over `same_key_window_s` (-1: none), and the dominance radius (read by
 //! `tools/reference/split_rule_generalisation.py` and `split_score_study.py`), then the level step
 //! across it (`novelty::level_step_db`, dB, -99: none) and the largest 6 s, 3 s and 20 s novelty
-//! within 1 s of it over those curves' run medians (-1: none).
+//! within 1 s of it over those curves' run medians (-1: none). With `placement`, the learned
+//! placement's inputs at each candidate around each change point found with that placement off.
 use std::path::Path;
-use stemscope::detect::music::{LevelTrack, NoveltyConfig, activity, beat, novelty};
+use stemscope::detect::music::{
+    CueConfig, LevelTrack, NoveltyConfig, PlacementModel, activity, beat, detect_music, novelty,
+    placement,
+};
 use stemscope::discover::{DiscoverOptions, StemKind, discover};
 use stemscope::pipeline::{AnalyzeOptions, analyze_stems};
 use stemscope::timeline::Span;
@@ -92,6 +96,38 @@ fn main() -> anyhow::Result<()> {
                     sa,
                     radius
                 );
+            }
+        }
+        return Ok(());
+    }
+    if std::env::args().nth(2).as_deref() == Some("placement") {
+        // The learned placement's inputs: the pipeline's change points with that placement off,
+        // then one row per candidate around each: change point, candidate time, the inputs
+        // (`placement::PLACEMENT_FEATURES`). Read by `tools/reference/segue_placement_fit.py`.
+        let off = CueConfig {
+            placement: PlacementModel {
+                radius_s: 0.0,
+                ..PlacementModel::default()
+            },
+            ..CueConfig::default()
+        };
+        let radius = PlacementModel::default().radius_s;
+        let found = detect_music(&mx.features, &mx.loudness, &off);
+        for run in &runs {
+            let splits: Vec<f64> = found
+                .segues
+                .iter()
+                .map(|s| s.at_s)
+                .filter(|&t| t > run.start_s && t < run.end_s)
+                .collect();
+            let curves = placement::PlacementCurves::of_run(&desc, run, &cfg);
+            let levels = novelty::piece_levels(&desc, run, &splits, off.segue_overlap_s);
+            for (&t, pair) in splits.iter().zip(levels.windows(2)) {
+                let c = placement::candidates(&desc, &curves, t, pair[0], pair[1], radius);
+                for (u, f) in c.times.iter().zip(&c.features) {
+                    let cells: Vec<String> = f.iter().map(|x| format!("{x:.5}")).collect();
+                    println!("{t:.4}\t{u:.4}\t{}", cells.join("\t"));
+                }
             }
         }
         return Ok(());

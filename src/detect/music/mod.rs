@@ -62,6 +62,7 @@
 pub mod activity;
 pub mod beat;
 pub mod novelty;
+pub mod placement;
 
 use crate::features::FeatureTrack;
 use crate::loudness::LoudnessTrace;
@@ -69,6 +70,7 @@ use crate::timeline::Span;
 
 pub use activity::{ActivityConfig, LevelTrack};
 pub use novelty::NoveltyConfig;
+pub use placement::PlacementModel;
 
 /// Settings of the cue detector.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +80,8 @@ pub struct CueConfig {
     /// Assumed crossfade length at a segue, seconds: the earlier cue ends half of it after the change
     /// point, the later one starts half of it before. 2 s is the middle of the usual 1-3 s.
     pub segue_overlap_s: f64,
+    /// The learned placement of each segue's change point ([`placement`]).
+    pub placement: PlacementModel,
 }
 
 impl Default for CueConfig {
@@ -86,6 +90,7 @@ impl Default for CueConfig {
             activity: ActivityConfig::default(),
             novelty: NoveltyConfig::default(),
             segue_overlap_s: 2.0,
+            placement: PlacementModel::default(),
         }
     }
 }
@@ -162,11 +167,19 @@ pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig
             found.iter().map(|c| c.at_s).collect(),
             &cfg.novelty,
         );
-        // Refining and the level-step placement move each point (the latter by at most
-        // `turnover_scale` times half the crossfade, 0.4 s, against 8 s between points) and keep
-        // their order, so they pair up with `found`.
+        // Refining and the two placements move each point (the level step by at most
+        // `turnover_scale` times half the crossfade, 0.4 s, the learned one by at most its 2 s
+        // radius, against 8 s between points) and keep their order, so they pair up with `found`.
         let splits =
             novelty::place_by_level_step(&desc, run, splits, cfg.segue_overlap_s, &cfg.novelty);
+        let splits = placement::place_segues(
+            &desc,
+            run,
+            splits,
+            cfg.segue_overlap_s,
+            &cfg.novelty,
+            &cfg.placement,
+        );
         let mut start = run.start_s;
         for (t, c) in splits.into_iter().zip(&found) {
             cues.push(Span::new(start, (t + half).min(run.end_s)));

@@ -771,6 +771,27 @@ pub fn piece_level_db(d: &Descriptors, run: &Span, from_s: f64, to_s: f64) -> Op
     crate::loudness::gating::relative_gated_energy(powers).map(|p| (10.0 * p.log10()) as f32)
 }
 
+/// The level of each piece of `run` cut at `splits` (in time order; one more than the splits),
+/// read by [`piece_level_db`] between its neighbouring change points (or the run's ends), half a
+/// crossfade (`crossfade_s`) clear of them. Each piece is read once though two change points
+/// compare it.
+pub fn piece_levels(
+    d: &Descriptors,
+    run: &Span,
+    splits: &[f64],
+    crossfade_s: f64,
+) -> Vec<Option<f32>> {
+    let half = crossfade_s / 2.0;
+    let bounds: Vec<f64> = std::iter::once(run.start_s - half)
+        .chain(splits.iter().copied())
+        .chain(std::iter::once(run.end_s + half))
+        .collect();
+    bounds
+        .windows(2)
+        .map(|w| piece_level_db(d, run, w[0] + half, w[1] - half))
+        .collect()
+}
+
 /// The change points `splits` of `run` (in time order), each between two pieces whose levels
 /// differ by [`NoveltyConfig::turnover_step_db`] or more moved back towards the middle of the
 /// gain ramps by [`NoveltyConfig::turnover_scale`] of the equal-power turnover offset
@@ -786,17 +807,7 @@ pub fn place_by_level_step(
     if cfg.turnover_scale <= 0.0 || crossfade_s <= 0.0 {
         return splits;
     }
-    let half = crossfade_s / 2.0;
-    let bounds: Vec<f64> = std::iter::once(run.start_s - half)
-        .chain(splits.iter().copied())
-        .chain(std::iter::once(run.end_s + half))
-        .collect();
-    // One level per piece: piece k lies between bounds k and k + 1, after split k - 1 and
-    // before split k, so each is read once though two change points compare it.
-    let levels: Vec<Option<f32>> = bounds
-        .windows(2)
-        .map(|w| piece_level_db(d, run, w[0] + half, w[1] - half))
-        .collect();
+    let levels = piece_levels(d, run, &splits, crossfade_s);
     splits
         .iter()
         .zip(levels.windows(2))
