@@ -21,7 +21,8 @@
 //! `tools/reference/split_rule_generalisation.py` and `split_score_study.py`), then the level step
 //! across it (`novelty::level_step_db`, dB, -99: none) and the largest 6 s, 3 s and 20 s novelty
 //! within 1 s of it over those curves' run medians (-1: none). With `placement`, the learned
-//! placement's inputs at each candidate around each change point found with that placement off.
+//! placement's inputs at each candidate around each change point found with that placement off
+//! (a third argument sets the candidates' radius, seconds; the model's 2 s by default).
 use std::path::Path;
 use stemscope::detect::music::{
     CueConfig, LevelTrack, NoveltyConfig, PlacementModel, activity, beat, detect_music, novelty,
@@ -111,7 +112,11 @@ fn main() -> anyhow::Result<()> {
             },
             ..CueConfig::default()
         };
-        let radius = PlacementModel::default().radius_s;
+        // An optional third argument widens or narrows the candidates (seconds) for study.
+        let radius = std::env::args()
+            .nth(3)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(PlacementModel::default().radius_s);
         let found = detect_music(&mx.features, &mx.loudness, &off);
         for run in &runs {
             let splits: Vec<f64> = found

@@ -177,15 +177,13 @@ fn value_at(curve: &[(f64, f64)], t: f64, hop_s: f64) -> Option<f64> {
 
 /// Mean level (dB) of the texture windows whose centres lie within [`LEVEL_RADIUS_S`] of `t`.
 fn mean_level_db(d: &Descriptors, t: f64) -> Option<f64> {
-    let (mut n, mut sum) = (0usize, 0.0);
-    for (k, &l) in d.level_db.iter().enumerate() {
-        let centre = k as f64 * d.hop_s + d.len_s / 2.0;
-        if (centre - t).abs() <= LEVEL_RADIUS_S + 1e-9 {
-            n += 1;
-            sum += f64::from(l);
-        }
-    }
-    (n > 0).then(|| sum / n as f64)
+    // Window k is centred at k * hop + len / 2: the indices whose centres lie within the radius.
+    let index = |u: f64| (u - d.len_s / 2.0) / d.hop_s;
+    let first = index(t - LEVEL_RADIUS_S - 1e-9).ceil().max(0.0) as usize;
+    let last = (index(t + LEVEL_RADIUS_S + 1e-9).floor() + 1.0).max(0.0) as usize;
+    let levels = d.level_db.get(first..last.min(d.level_db.len()))?;
+    (!levels.is_empty())
+        .then(|| levels.iter().map(|&l| f64::from(l)).sum::<f64>() / levels.len() as f64)
 }
 
 /// The change points `splits` of `run` (in time order), each moved to its best-scored candidate.
