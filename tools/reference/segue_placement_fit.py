@@ -11,7 +11,8 @@ sets out (development aid; numpy).
 off, the candidates one texture hop apart within 2 s and the model's inputs at each. A change point
 within 3 s of a truth crossfade's middle is a found segue; its label is the candidate nearest that
 middle, and segues whose middle lies more than a quarter second beyond the candidates are left out
-of the fit (they are scored). The model is a conditional logit (softmax of a linear score over one
+of the fit (they are scored), as are segues next to a cue whose licence does not allow training a
+shipped model (non-commercial or research-use items of ../shared/corpus). The model is a conditional logit (softmax of a linear score over one
 change point's candidates), fitted by Newton's method with an L2 penalty (`--l2`, default 1).
 
 It prints, per set, the found segues' middles within 1 s and within 0.5 s and the segue sides within
@@ -30,6 +31,12 @@ import numpy as np
 
 HALF_CROSSFADE = 1.0  # `CueConfig::segue_overlap_s` / 2
 FOUND_S = 3.0
+# Licences that do not allow training a shipped model (non-commercial, research use, unstated).
+NOT_TRAINABLE = ("-NC", "research use", "exact variant not stated")
+
+
+def trainable(cue):
+    return not any(mark in cue.get("license", "") for mark in NOT_TRAINABLE)
 
 
 def parse_sets(args):
@@ -51,23 +58,27 @@ def load(dumps, name, reels):
     for path in sorted(glob.glob(os.path.join(dumps, name, "DEV*.tsv"))):
         reel = os.path.splitext(os.path.basename(path))[0]
         truth = json.load(open(os.path.join(reels, reel, "truth.json")))["cues"]
-        crossfades = [((a["end_s"] + b["start_s"]) / 2, a["end_s"] - b["start_s"])
+        crossfades = [((a["end_s"] + b["start_s"]) / 2, a["end_s"] - b["start_s"],
+                       trainable(a) and trainable(b))
                       for a, b in zip(truth, truth[1:]) if b["segue_in"]]
         rows = np.loadtxt(path, ndmin=2)
         if rows.size == 0 or not crossfades:
             continue
         for t in np.unique(rows[:, 0]):
             block = rows[rows[:, 0] == t]
-            middle, length = min(crossfades, key=lambda c: abs(c[0] - t))
+            middle, length, licensed = min(crossfades, key=lambda c: abs(c[0] - t))
             if abs(middle - t) > FOUND_S:
                 continue
-            out.append(dict(t=t, middle=middle, length=length, times=block[:, 1], x=block[:, 2:]))
+            out.append(dict(t=t, middle=middle, length=length, trainable=licensed,
+                            times=block[:, 1], x=block[:, 2:]))
     return out
 
 
 def fit(segues, l2):
     usable = []
     for s in segues:
+        if not s["trainable"]:
+            continue
         y = int(np.argmin(np.abs(s["times"] - s["middle"])))
         if abs(s["times"][y] - s["middle"]) <= 0.25:
             usable.append((s["x"], y))
@@ -131,6 +142,8 @@ def main():
     w = fit([s for ss in sets.values() for s in ss], l2)
     for name, segues in disjoint.items():
         print(line.format(name, len(segues), *(score(segues, found) + score(segues, by_model(w)))))
+    fitted = sum(s["trainable"] for ss in sets.values() for s in ss)
+    print(f"fitted on {fitted} segues whose cues' licences allow it")
     print(json.dumps([round(float(x), 4) for x in w]))
 
 
