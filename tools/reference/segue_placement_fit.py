@@ -13,7 +13,8 @@ within 3 s of a truth crossfade's middle is a found segue; its label is the cand
 middle, and segues whose middle lies more than a quarter second beyond the candidates are left out
 of the fit (they are scored), as are segues next to a cue whose licence does not allow training a
 shipped model (non-commercial or research-use items of ../shared/corpus). The model is a conditional logit (softmax of a linear score over one
-change point's candidates), fitted by Newton's method with an L2 penalty (`--l2`, default 1).
+change point's candidates), fitted by Newton's method with an L2 penalty (`--l2`, default 1);
+`--columns 0,1,...` fits only those inputs (0-based), to screen one.
 
 It prints, per set, the found segues' middles within 1 s and within 0.5 s and the segue sides within
 0.5 s (the earlier cue's end and the later one's start at the point +-1 s, the assumed 2 s
@@ -33,6 +34,10 @@ HALF_CROSSFADE = 1.0  # `CueConfig::segue_overlap_s` / 2
 FOUND_S = 3.0
 # Licences that do not allow training a shipped model (non-commercial, research use, unstated).
 NOT_TRAINABLE = ("-NC", "research use", "exact variant not stated")
+
+
+# Input columns to fit (--columns, 0-based over the dump's inputs); all when None.
+COLUMNS = None
 
 
 def trainable(cue):
@@ -69,8 +74,9 @@ def load(dumps, name, reels):
             middle, length, licensed = min(crossfades, key=lambda c: abs(c[0] - t))
             if abs(middle - t) > FOUND_S:
                 continue
+            x = block[:, 2:] if COLUMNS is None else block[:, 2:][:, COLUMNS]
             out.append(dict(t=t, middle=middle, length=length, trainable=licensed,
-                            times=block[:, 1], x=block[:, 2:]))
+                            times=block[:, 1], x=x))
     return out
 
 
@@ -118,10 +124,15 @@ def by_model(w):
 
 
 def main():
+    global COLUMNS
     args = sys.argv[1:]
     l2 = 1.0
-    if len(args) >= 2 and args[0] == "--l2":
-        l2, args = float(args[1]), args[2:]
+    while len(args) >= 2 and args[0] in ("--l2", "--columns"):
+        if args[0] == "--l2":
+            l2 = float(args[1])
+        else:
+            COLUMNS = [int(c) for c in args[1].split(",")]
+        args = args[2:]
     if len(args) < 2:
         print(__doc__)
         sys.exit(2)
