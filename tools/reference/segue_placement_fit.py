@@ -30,6 +30,8 @@ import sys
 
 import numpy as np
 
+from split_score_study import parse_sets
+
 HALF_CROSSFADE = 1.0  # `CueConfig::segue_overlap_s` / 2
 FOUND_S = 3.0
 # Licences that do not allow training a shipped model (non-commercial, research use, unstated).
@@ -42,18 +44,6 @@ COLUMNS = None
 
 def trainable(cue):
     return not any(mark in cue.get("license", "") for mark in NOT_TRAINABLE)
-
-
-def parse_sets(args):
-    """`NAME=REELS ... [--disjoint NAME=REELS ...]` as two dicts of name -> reel folder."""
-    sets, disjoint, target = {}, {}, None
-    for a in args:
-        if a == "--disjoint":
-            target = disjoint
-            continue
-        name, reels = a.split("=", 1)
-        (target if target is not None else sets)[name] = reels
-    return sets, disjoint
 
 
 def load(dumps, name, reels):

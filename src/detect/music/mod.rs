@@ -60,8 +60,9 @@
 //! and 0.899. There the detector splits inside a piece about once per seven or eight segues,
 //! against once per eight on the reels. On the freshest reel sets about half to three quarters
 //! of the segues are placed within 1 s of their middle (seeds 1010 and 1111, in the placement's
-//! fit: 9 of 17, 16 of 25; seed 1515, built after it: 18 of 25). Crossfades longer than the reels' 1-3 s are placed
-//! worse: on music runs with 3-6 s crossfades, 60 of 100 found segues within 1 s.
+//! fit: 9 of 17, 16 of 25; seed 1515, built after it: 18 of 25). Crossfades longer than the
+//! reels' 1-3 s are placed worse: on music runs with 3-6 s crossfades, 60 of 100 found segues
+//! within 1 s.
 //!
 //! The measurements behind these choices, and the attempts not kept, are in `docs/music-cues.md`.
 

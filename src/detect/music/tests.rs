@@ -1048,21 +1048,25 @@ fn crossfade_levels(len_s: f64, step_db: f32) -> novelty::Descriptors {
     })
 }
 
+/// A change point found at 32 s in a run from 5 to 62 s, as the learned placement places it
+/// (2 s assumed crossfade).
+fn placed_at_32_s(d: &novelty::Descriptors) -> Vec<f64> {
+    placement::place_segues(
+        d,
+        &Span::new(5.0, 62.0),
+        vec![32.0],
+        2.0,
+        &NoveltyConfig::default(),
+        &PlacementModel::default(),
+    )
+}
+
 #[test]
 fn the_learned_placement_moves_a_late_point_to_where_the_level_crosses_the_pieces_mean_power() {
     // No content curves here (level-only descriptors), so only the level and the offset speak:
     // a point found a second late into a piece 12 dB quieter moves back to the middle.
-    let run = Span::new(5.0, 62.0);
     for len_s in [1.0, 2.0, 3.0] {
-        let d = crossfade_levels(len_s, 12.0);
-        let placed = placement::place_segues(
-            &d,
-            &run,
-            vec![32.0],
-            2.0,
-            &NoveltyConfig::default(),
-            &PlacementModel::default(),
-        );
+        let placed = placed_at_32_s(&crossfade_levels(len_s, 12.0));
         assert!(
             (placed[0] - 31.0).abs() <= 0.25,
             "crossfade {len_s} s: placed at {:.3} s, not within 0.25 s of 31 s",
@@ -1075,17 +1079,7 @@ fn the_learned_placement_moves_a_late_point_to_where_the_level_crosses_the_piece
 fn without_a_level_step_the_learned_placement_keeps_the_point_where_nothing_else_speaks() {
     // Equal levels and no content curves: every input but the offset is flat, and the offset's
     // weights prefer the point as found.
-    let run = Span::new(5.0, 62.0);
-    let d = crossfade_levels(2.0, 0.0);
-    let placed = placement::place_segues(
-        &d,
-        &run,
-        vec![32.0],
-        2.0,
-        &NoveltyConfig::default(),
-        &PlacementModel::default(),
-    );
-    assert_eq!(placed, vec![32.0]);
+    assert_eq!(placed_at_32_s(&crossfade_levels(2.0, 0.0)), vec![32.0]);
 }
 
 #[test]
