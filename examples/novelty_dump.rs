@@ -125,10 +125,15 @@ fn main() -> anyhow::Result<()> {
                 .map(|s| s.at_s)
                 .filter(|&t| t > run.start_s && t < run.end_s)
                 .collect();
-            let curves = placement::PlacementCurves::of_run(&desc, run, &cfg);
-            let levels = novelty::piece_levels(&desc, run, &splits, off.segue_overlap_s);
-            for (&t, pair) in splits.iter().zip(levels.windows(2)) {
-                let c = placement::candidates(&desc, &curves, t, pair[0], pair[1], radius);
+            let around = placement::candidates_of_run(
+                &desc,
+                run,
+                &splits,
+                off.segue_overlap_s,
+                &cfg,
+                radius,
+            );
+            for (&t, c) in splits.iter().zip(&around) {
                 for (u, f) in c.times.iter().zip(&c.features) {
                     let cells: Vec<String> = f.iter().map(|x| format!("{x:.5}")).collect();
                     println!("{t:.4}\t{u:.4}\t{}", cells.join("\t"));

@@ -186,9 +186,8 @@ fn mean_level_db(d: &Descriptors, t: f64) -> Option<f64> {
         .then(|| levels.iter().map(|&l| f64::from(l)).sum::<f64>() / levels.len() as f64)
 }
 
-/// The change points `splits` of `run` (in time order), each moved to its best-scored candidate.
-/// Each piece's level is read between its neighbouring change points, half a crossfade
-/// (`crossfade_s`) clear of them, as [`novelty::place_by_level_step`] reads it.
+/// The change points `splits` of `run` (in time order), each moved to its best-scored candidate
+/// ([`candidates_of_run`]).
 pub fn place_segues(
     d: &Descriptors,
     run: &Span,
@@ -200,15 +199,34 @@ pub fn place_segues(
     if splits.is_empty() || model.radius_s <= 0.0 {
         return splits;
     }
+    let around = candidates_of_run(d, run, &splits, crossfade_s, cfg, model.radius_s);
+    splits
+        .iter()
+        .zip(&around)
+        .map(|(&t, c)| best_candidate(c, model).unwrap_or(t))
+        .collect()
+}
+
+/// The candidates around each of the change points `splits` of `run` (in time order), `radius_s`
+/// either side. Each piece's level is read between its neighbouring change points, half a
+/// crossfade (`crossfade_s`) clear of them, as [`novelty::place_by_level_step`] reads it.
+pub fn candidates_of_run(
+    d: &Descriptors,
+    run: &Span,
+    splits: &[f64],
+    crossfade_s: f64,
+    cfg: &NoveltyConfig,
+    radius_s: f64,
+) -> Vec<Candidates> {
+    if splits.is_empty() {
+        return Vec::new();
+    }
     let curves = PlacementCurves::of_run(d, run, cfg);
-    let levels = novelty::piece_levels(d, run, &splits, crossfade_s);
+    let levels = novelty::piece_levels(d, run, splits, crossfade_s);
     splits
         .iter()
         .zip(levels.windows(2))
-        .map(|(&t, pair)| {
-            let c = candidates(d, &curves, t, pair[0], pair[1], model.radius_s);
-            best_candidate(&c, model).unwrap_or(t)
-        })
+        .map(|(&t, pair)| candidates(d, &curves, t, pair[0], pair[1], radius_s))
         .collect()
 }
 
