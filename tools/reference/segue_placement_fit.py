@@ -21,7 +21,7 @@ It prints, per set, the found segues' middles within 1 s and within 0.5 s and th
 crossfade, against the truth's fade ends) for the change point as found and as placed by the model
 fitted on the other sets (the sets before --disjoint; leave one set out); then the model fitted on
 all of those, scored on the --disjoint sets; then its weights as JSON for
-`models/segue-placement-v1.json`.
+`models/segue-placement-v2.json`.
 """
 import glob
 import json

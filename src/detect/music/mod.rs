@@ -42,10 +42,12 @@
 //! the content turns over late into a quieter piece and early into a louder one
 //! ([`novelty::turnover_share`]: 0.39 of the crossfade for 15 dB), and the found point sits part of
 //! that way ([`NoveltyConfig::turnover_scale`], 0.4 of it, of an assumed 2 s crossfade). Last, a
-//! learned placement ([`placement`], `models/segue-placement-v1.json`) scores the candidates one
-//! texture hop apart within 2 s of the point, by four short novelty curves' shapes, the offset
-//! (with the level step) and how far the level there lies from the two pieces' mean power (which
-//! an equal-power crossfade passes at its middle), and moves the point to the best. The
+//! learned placement ([`placement`], `models/segue-placement-v2.json`) scores the candidates one
+//! texture hop apart within 2 s of the point, by four short novelty curves' shapes and strengths
+//! (over the run's median), the offset (with the level step), how far the level there lies from
+//! the two pieces' mean power (which an equal-power crossfade passes at its middle) and how far the
+//! descriptors lie off the line between the two pieces' (a crossfade mixes them; a piece's own
+//! event does not), and moves the point to the best. The
 //! crossfade's length is not measured, so the earlier cue ends and the later one starts half an
 //! assumed crossfade ([`CueConfig::segue_overlap_s`], 2 s) either side of the point; the report
 //! marks the two as a segue ([`crate::timeline::link_segues`]).

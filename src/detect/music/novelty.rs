@@ -212,7 +212,8 @@ impl Descriptors {
             .max(0.0) as usize
     }
 
-    fn row(&self, k: usize) -> &[f32] {
+    /// The descriptors of window `k` (`dims` values).
+    pub fn row(&self, k: usize) -> &[f32] {
         &self.values[k * self.dims..(k + 1) * self.dims]
     }
 

@@ -4,10 +4,14 @@
 //! level step between the pieces move off the middle of the gain ramps. The level itself says
 //! where the ramps cross: in an equal-power crossfade of two unrelated pieces the mix's power
 //! passes the mean of the two pieces' powers at the middle. Neither alone places a crossfade well
-//! (session 20 moved points to the level crossing and lost); weighed together they do. So around
+//! (session 20 moved points to the level crossing and lost); weighed together they do. Two more
+//! readings separate a crossfade from a piece's own event (a fill, a break) where a curve may peak
+//! too: each curve's value over its run median (how strong the change is for this music, where the
+//! shape only says where it peaks), and how far the descriptors lie off the line between the two
+//! pieces' (a crossfade mixes them and lies near it; an event of one piece does not). So around
 //! each change point the candidates one texture hop apart within [`PlacementModel::radius_s`] are
 //! scored by a linear model over [`PLACEMENT_FEATURES`] (a conditional logit fitted on where real
-//! crossfades lie, `models/segue-placement-v1.json`, `tools/reference/segue_placement_fit.py`),
+//! crossfades lie, `models/segue-placement-v2.json`, `tools/reference/segue_placement_fit.py`),
 //! and the point moves to the best.
 
 use crate::timeline::Span;
@@ -15,7 +19,7 @@ use crate::timeline::Span;
 use super::novelty::{self, Descriptors, NoveltyConfig};
 
 /// The model's inputs at one candidate time, in the order of [`PlacementModel::weights`].
-pub const PLACEMENT_FEATURES: [&str; 10] = [
+pub const PLACEMENT_FEATURES: [&str; 15] = [
     "novelty_4s_guard_0.5",
     "novelty_4s_guard_0.75",
     "novelty_6s_guard_0.75",
@@ -26,6 +30,11 @@ pub const PLACEMENT_FEATURES: [&str; 10] = [
     "offset_x_step",
     "abs_offset_x_abs_step",
     "level_off_middle",
+    "log_novelty_4s_guard_0.5_over_run_median",
+    "log_novelty_4s_guard_0.75_over_run_median",
+    "log_novelty_6s_guard_0.75_over_run_median",
+    "log_novelty_8s_guard_1_over_run_median",
+    "off_line_between_pieces",
 ];
 
 /// Number of inputs per candidate.
@@ -33,7 +42,14 @@ pub const FEATURE_COUNT: usize = PLACEMENT_FEATURES.len();
 
 /// Window and guard (seconds) of the novelty curves read at each candidate: short ones peak
 /// sharply where the content turns over, the 8 s one is steadier against a piece's own changes.
-const CURVES: [(f64, f64); 4] = [(4.0, 0.5), (4.0, 0.75), (6.0, 0.75), (8.0, 1.0)];
+const CURVES: [(f64, f64); N_CURVES] = [(4.0, 0.5), (4.0, 0.75), (6.0, 0.75), (8.0, 1.0)];
+
+/// Number of novelty curves; each gives two inputs, its shape and its strength.
+const N_CURVES: usize = 4;
+
+/// Floor of a curve's value over its run median before the log: a candidate the curve does not
+/// reach (too near the run's end) reads as this, not minus infinity.
+const MIN_RATIO: f64 = 1e-3;
 
 /// Each side of a placement curve's test needs this many seconds of usable windows.
 const CURVE_MIN_SIDE_S: f64 = 1.0;
@@ -42,8 +58,76 @@ const CURVE_MIN_SIDE_S: f64 = 1.0;
 /// this close (each window is itself 1 s long).
 const LEVEL_RADIUS_S: f64 = 0.5;
 
+/// The pieces' reference descriptors are the means of the usable windows centred between
+/// [`REFERENCE_GAP_S`] and [`REFERENCE_GAP_S`] + [`REFERENCE_LEN_S`] before and after the change
+/// point: clear of the candidates, and of most of a crossfade found up to 2 s off.
+const REFERENCE_GAP_S: f64 = 2.5;
+const REFERENCE_LEN_S: f64 = 4.0;
+
+/// A reference needs this many usable windows (one second of hops).
+const REFERENCE_MIN_WINDOWS: usize = 4;
+
+/// Half-width of the descriptor read at a candidate, seconds.
+const DESCRIPTOR_RADIUS_S: f64 = 0.25;
+
 /// Level step between the pieces beyond which the offset-step interaction saturates, dB.
 const STEP_CLAMP_DB: f64 = 20.0;
+
+/// How far the descriptors at `t` lie off the line between the two pieces' references (root mean
+/// square over the dimensions of the part not along it; 0 where a reference is missing). A
+/// crossfade's windows mix the two pieces and lie near that line; a piece's own event (a fill, a
+/// break), where a content curve may peak as well, lies off it.
+fn off_line(d: &Descriptors, t: f64, before: Option<&[f64]>, after: Option<&[f64]>) -> f64 {
+    let (Some(a), Some(b)) = (before, after) else {
+        return 0.0;
+    };
+    let Some(x) = mean_descriptor(d, t - DESCRIPTOR_RADIUS_S, t + DESCRIPTOR_RADIUS_S, false, 1)
+    else {
+        return 0.0;
+    };
+    let along: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
+    let norm_sq: f64 = along.iter().map(|v| v * v).sum();
+    if norm_sq <= 0.0 {
+        return 0.0;
+    }
+    let share = x.iter().zip(a).zip(&along).map(|((x, a), v)| (x - a) * v).sum::<f64>() / norm_sq;
+    let off_sq: f64 = x
+        .iter()
+        .zip(a)
+        .zip(&along)
+        .map(|((x, a), v)| (x - a - share * v).powi(2))
+        .sum();
+    (off_sq / x.len() as f64).sqrt()
+}
+
+/// The texture windows whose centres lie in `from_s..=to_s`.
+fn centred_within(d: &Descriptors, from_s: f64, to_s: f64) -> std::ops::Range<usize> {
+    // Window k is centred at k * hop + len / 2.
+    let index = |u: f64| (u - d.len_s / 2.0) / d.hop_s;
+    let first = (index(from_s - 1e-9).ceil().max(0.0) as usize).min(d.len());
+    let last = ((index(to_s + 1e-9).floor() + 1.0).max(0.0) as usize).min(d.len());
+    first..last.max(first)
+}
+
+/// Mean descriptors of the windows centred in `from_s..=to_s` (the usable ones only when
+/// `usable_only`), if there are at least `min_windows`.
+fn mean_descriptor(
+    d: &Descriptors,
+    from_s: f64,
+    to_s: f64,
+    usable_only: bool,
+    min_windows: usize,
+) -> Option<Vec<f64>> {
+    let mut sum = vec![0f64; d.dims];
+    let mut n = 0usize;
+    for k in centred_within(d, from_s, to_s).filter(|&k| !usable_only || d.usable[k]) {
+        for (s, &v) in sum.iter_mut().zip(d.row(k)) {
+            *s += f64::from(v);
+        }
+        n += 1;
+    }
+    (n >= min_windows.max(1) && d.dims > 0).then(|| sum.iter().map(|s| s / n as f64).collect())
+}
 
 /// The learned placement (see the module doc).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,12 +139,13 @@ pub struct PlacementModel {
 }
 
 impl Default for PlacementModel {
-    /// The shipped model, `models/segue-placement-v1.json` (a test checks they agree).
+    /// The shipped model, `models/segue-placement-v2.json` (a test checks they agree).
     fn default() -> Self {
         PlacementModel {
             radius_s: 2.0,
             weights: [
-                1.5686, 1.4294, 2.2001, 2.2731, -0.1587, -0.7902, -0.2832, 0.4187, -0.4222, -1.7399,
+                2.2959, 2.6523, 2.0647, 1.7072, -0.1553, -0.6696, -0.2476, 0.553, -0.4507, -1.4829,
+                -0.2212, -0.3049, -0.2658, 1.9313, -2.1091,
             ],
         }
     }
@@ -75,25 +160,33 @@ pub struct Candidates {
     pub features: Vec<[f64; FEATURE_COUNT]>,
 }
 
-/// The novelty curves the candidates read, computed once per run.
-pub struct PlacementCurves(Vec<Vec<(f64, f64)>>);
+/// The novelty curves the candidates read, computed once per run, with each curve's median over
+/// the run: a candidate's value over it says how strong a change is there for this music, where
+/// the shape (the value over the largest among the candidates) only says where it peaks.
+pub struct PlacementCurves {
+    curves: [Vec<(f64, f64)>; N_CURVES],
+    medians: [f64; N_CURVES],
+}
 
 impl PlacementCurves {
     /// The curves of `run` ([`CURVES`]), with the change test's other settings from `cfg`.
     pub fn of_run(d: &Descriptors, run: &Span, cfg: &NoveltyConfig) -> Self {
-        let curves = CURVES
-            .iter()
-            .map(|&(window_s, guard_s)| {
-                let cfg = NoveltyConfig {
-                    window_s,
-                    guard_s,
-                    min_side_s: CURVE_MIN_SIDE_S,
-                    ..cfg.clone()
-                };
-                novelty::novelty_curve(d, run, &cfg)
-            })
-            .collect();
-        PlacementCurves(curves)
+        let curves = CURVES.map(|(window_s, guard_s)| {
+            let cfg = NoveltyConfig {
+                window_s,
+                guard_s,
+                min_side_s: CURVE_MIN_SIDE_S,
+                ..cfg.clone()
+            };
+            novelty::novelty_curve(d, run, &cfg)
+        });
+        // The upper median, as `novelty::maxima` takes it; 0 for an empty curve.
+        let medians = std::array::from_fn(|i| {
+            let mut vals: Vec<f64> = curves[i].iter().map(|&(_, v)| v).collect();
+            vals.sort_by(f64::total_cmp);
+            vals.get(vals.len() / 2).copied().unwrap_or(0.0)
+        });
+        PlacementCurves { curves, medians }
     }
 }
 
@@ -113,22 +206,35 @@ pub fn candidates(
     let steps = (radius_s / d.hop_s).round() as i64;
     let offsets: Vec<f64> = (-steps..=steps).map(|k| k as f64 * d.hop_s).collect();
     let times: Vec<f64> = offsets.iter().map(|o| t + o).collect();
-    // Each curve read at the candidates over its largest value there: its shape, not its scale.
-    let shapes: Vec<Vec<f64>> = curves
-        .0
-        .iter()
-        .map(|c| {
-            let v: Vec<Option<f64>> = times.iter().map(|&u| value_at(c, u, d.hop_s)).collect();
-            let top = v.iter().flatten().copied().fold(f64::NAN, f64::max);
-            v.iter()
-                .map(|x| match x {
-                    Some(x) if top > 0.0 => x / top,
-                    Some(x) => *x,
-                    None => 0.0,
-                })
-                .collect()
-        })
-        .collect();
+    // Each curve read at the candidates over its largest value there (its shape, not its scale)
+    // and, as a log, over its run median (its strength).
+    let values: [Vec<Option<f64>>; N_CURVES] = std::array::from_fn(|i| {
+        times
+            .iter()
+            .map(|&u| value_at(&curves.curves[i], u, d.hop_s))
+            .collect()
+    });
+    let shapes: [Vec<f64>; N_CURVES] = std::array::from_fn(|i| {
+        let top = values[i].iter().flatten().copied().fold(f64::NAN, f64::max);
+        values[i]
+            .iter()
+            .map(|x| match x {
+                Some(x) if top > 0.0 => x / top,
+                Some(x) => *x,
+                None => 0.0,
+            })
+            .collect()
+    });
+    let strengths: [Vec<f64>; N_CURVES] = std::array::from_fn(|i| {
+        let median = curves.medians[i];
+        values[i]
+            .iter()
+            .map(|x| match x {
+                Some(x) if median > 0.0 => (x / median).max(MIN_RATIO).ln(),
+                _ => MIN_RATIO.ln(),
+            })
+            .collect()
+    });
     // Without both pieces' levels there is no step and no middle level to compare with.
     let (step, middle_db) = match (before_db, after_db) {
         (Some(b), Some(a)) => {
@@ -138,6 +244,11 @@ pub fn candidates(
         }
         _ => (0.0, None),
     };
+    let reference = |from_s: f64, to_s: f64| {
+        mean_descriptor(d, from_s, to_s, true, REFERENCE_MIN_WINDOWS)
+    };
+    let before = reference(t - REFERENCE_GAP_S - REFERENCE_LEN_S, t - REFERENCE_GAP_S);
+    let after = reference(t + REFERENCE_GAP_S, t + REFERENCE_GAP_S + REFERENCE_LEN_S);
     let features = times
         .iter()
         .zip(&offsets)
@@ -157,6 +268,11 @@ pub fn candidates(
                 o * step.clamp(-STEP_CLAMP_DB, STEP_CLAMP_DB) / 10.0,
                 o.abs() * step.abs() / 10.0,
                 off_middle,
+                strengths[0][i],
+                strengths[1][i],
+                strengths[2][i],
+                strengths[3][i],
+                off_line(d, u, before.as_deref(), after.as_deref()),
             ]
         })
         .collect();
@@ -177,11 +293,7 @@ fn value_at(curve: &[(f64, f64)], t: f64, hop_s: f64) -> Option<f64> {
 
 /// Mean level (dB) of the texture windows whose centres lie within [`LEVEL_RADIUS_S`] of `t`.
 fn mean_level_db(d: &Descriptors, t: f64) -> Option<f64> {
-    // Window k is centred at k * hop + len / 2: the indices whose centres lie within the radius.
-    let index = |u: f64| (u - d.len_s / 2.0) / d.hop_s;
-    let first = index(t - LEVEL_RADIUS_S - 1e-9).ceil().max(0.0) as usize;
-    let last = (index(t + LEVEL_RADIUS_S + 1e-9).floor() + 1.0).max(0.0) as usize;
-    let levels = d.level_db.get(first..last.min(d.level_db.len()))?;
+    let levels = d.level_db.get(centred_within(d, t - LEVEL_RADIUS_S, t + LEVEL_RADIUS_S))?;
     (!levels.is_empty())
         .then(|| levels.iter().map(|&l| f64::from(l)).sum::<f64>() / levels.len() as f64)
 }
@@ -255,7 +367,7 @@ mod tests {
     #[test]
     fn the_default_model_is_the_shipped_model_file() {
         let file: serde_json::Value =
-            serde_json::from_str(include_str!("../../../models/segue-placement-v1.json")).unwrap();
+            serde_json::from_str(include_str!("../../../models/segue-placement-v2.json")).unwrap();
         let names: Vec<&str> = file["features"]
             .as_array()
             .unwrap()

@@ -1095,3 +1095,36 @@ fn candidates_lie_one_hop_apart_within_the_radius_around_the_change_point() {
     // Without descriptors the content inputs read nothing.
     assert!(c.features.iter().all(|f| f[..4].iter().all(|&x| x == 0.0)));
 }
+
+/// Three-dimensional descriptors of piece A (`[-1, 0, 0]`) crossfading linearly over 30-32 s
+/// into piece B (`[1, 0, 0]`), with an event of B's own (`[1, 3, 0]`, a fill) in the windows
+/// centred within 34-35 s; every window usable, levels flat.
+fn crossfade_then_event() -> novelty::Descriptors {
+    let mut d = leveled(70.0, |_| -20.0);
+    d.dims = 3;
+    d.values = (0..d.len())
+        .flat_map(|k| {
+            let centre = k as f64 * 0.25 + 0.5;
+            let b = ((centre - 30.0) / 2.0).clamp(0.0, 1.0) as f32;
+            let fill = if (34.0..=35.0).contains(&centre) { 3.0 } else { 0.0 };
+            [2.0 * b - 1.0, fill, 0.0]
+        })
+        .collect();
+    d
+}
+
+#[test]
+fn a_window_mixing_the_two_pieces_lies_on_the_line_between_them_and_a_pieces_own_event_off_it() {
+    let d = crossfade_then_event();
+    let run = Span::new(5.0, 62.0);
+    let curves = placement::PlacementCurves::of_run(&d, &run, &NoveltyConfig::default());
+    let c = placement::candidates(&d, &curves, 33.0, Some(-20.0), Some(-20.0), 2.0);
+    let off_line = |t: f64| {
+        let i = c.times.iter().position(|&u| (u - t).abs() < 1e-9).unwrap();
+        c.features[i][placement::FEATURE_COUNT - 1]
+    };
+    // The crossfade's middle (31 s) and B's plain windows read on the line; the fill reads off it.
+    assert!(off_line(31.0) < 1e-9, "middle: {}", off_line(31.0));
+    assert!(off_line(32.0) < 1e-9, "B: {}", off_line(32.0));
+    assert!(off_line(34.5) > 1.0, "fill: {}", off_line(34.5));
+}
