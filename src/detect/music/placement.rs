@@ -81,8 +81,13 @@ fn off_line(d: &Descriptors, t: f64, before: Option<&[f64]>, after: Option<&[f64
     let (Some(a), Some(b)) = (before, after) else {
         return 0.0;
     };
-    let Some(x) = mean_descriptor(d, t - DESCRIPTOR_RADIUS_S, t + DESCRIPTOR_RADIUS_S, false, 1)
-    else {
+    let Some(x) = mean_descriptor(
+        d,
+        t - DESCRIPTOR_RADIUS_S,
+        t + DESCRIPTOR_RADIUS_S,
+        false,
+        1,
+    ) else {
         return 0.0;
     };
     let along: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
@@ -90,7 +95,13 @@ fn off_line(d: &Descriptors, t: f64, before: Option<&[f64]>, after: Option<&[f64
     if norm_sq <= 0.0 {
         return 0.0;
     }
-    let share = x.iter().zip(a).zip(&along).map(|((x, a), v)| (x - a) * v).sum::<f64>() / norm_sq;
+    let share = x
+        .iter()
+        .zip(a)
+        .zip(&along)
+        .map(|((x, a), v)| (x - a) * v)
+        .sum::<f64>()
+        / norm_sq;
     let off_sq: f64 = x
         .iter()
         .zip(a)
@@ -244,9 +255,8 @@ pub fn candidates(
         }
         _ => (0.0, None),
     };
-    let reference = |from_s: f64, to_s: f64| {
-        mean_descriptor(d, from_s, to_s, true, REFERENCE_MIN_WINDOWS)
-    };
+    let reference =
+        |from_s: f64, to_s: f64| mean_descriptor(d, from_s, to_s, true, REFERENCE_MIN_WINDOWS);
     let before = reference(t - REFERENCE_GAP_S - REFERENCE_LEN_S, t - REFERENCE_GAP_S);
     let after = reference(t + REFERENCE_GAP_S, t + REFERENCE_GAP_S + REFERENCE_LEN_S);
     let features = times
@@ -293,7 +303,9 @@ fn value_at(curve: &[(f64, f64)], t: f64, hop_s: f64) -> Option<f64> {
 
 /// Mean level (dB) of the texture windows whose centres lie within [`LEVEL_RADIUS_S`] of `t`.
 fn mean_level_db(d: &Descriptors, t: f64) -> Option<f64> {
-    let levels = d.level_db.get(centred_within(d, t - LEVEL_RADIUS_S, t + LEVEL_RADIUS_S))?;
+    let levels = d
+        .level_db
+        .get(centred_within(d, t - LEVEL_RADIUS_S, t + LEVEL_RADIUS_S))?;
     (!levels.is_empty())
         .then(|| levels.iter().map(|&l| f64::from(l)).sum::<f64>() / levels.len() as f64)
 }
@@ -363,6 +375,17 @@ pub fn best_candidate(c: &Candidates, model: &PlacementModel) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_curve_inputs_are_named_after_the_curves_they_read() {
+        // `candidates` writes curve i's shape at input i and its strength at input 10 + i.
+        for (i, (window_s, guard_s)) in CURVES.iter().enumerate() {
+            let curve = format!("novelty_{window_s}s_guard_{guard_s}");
+            assert_eq!(PLACEMENT_FEATURES[i], curve);
+            let strength = format!("log_{curve}_over_run_median");
+            assert_eq!(PLACEMENT_FEATURES[10 + i], strength);
+        }
+    }
 
     #[test]
     fn the_default_model_is_the_shipped_model_file() {

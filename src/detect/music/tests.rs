@@ -1106,7 +1106,11 @@ fn crossfade_then_event() -> novelty::Descriptors {
         .flat_map(|k| {
             let centre = k as f64 * 0.25 + 0.5;
             let b = ((centre - 30.0) / 2.0).clamp(0.0, 1.0) as f32;
-            let fill = if (34.0..=35.0).contains(&centre) { 3.0 } else { 0.0 };
+            let fill = if (34.0..=35.0).contains(&centre) {
+                3.0
+            } else {
+                0.0
+            };
             [2.0 * b - 1.0, fill, 0.0]
         })
         .collect();
@@ -1119,9 +1123,13 @@ fn a_window_mixing_the_two_pieces_lies_on_the_line_between_them_and_a_pieces_own
     let run = Span::new(5.0, 62.0);
     let curves = placement::PlacementCurves::of_run(&d, &run, &NoveltyConfig::default());
     let c = placement::candidates(&d, &curves, 33.0, Some(-20.0), Some(-20.0), 2.0);
+    let input = placement::PLACEMENT_FEATURES
+        .iter()
+        .position(|&name| name == "off_line_between_pieces")
+        .unwrap();
     let off_line = |t: f64| {
         let i = c.times.iter().position(|&u| (u - t).abs() < 1e-9).unwrap();
-        c.features[i][placement::FEATURE_COUNT - 1]
+        c.features[i][input]
     };
     // The crossfade's middle (31 s) and B's plain windows read on the line; the fill reads off it.
     assert!(off_line(31.0) < 1e-9, "middle: {}", off_line(31.0));
