@@ -22,7 +22,8 @@ one's starts where its fade-in begins, as in the dev reels), a run's first fade-
 its last fade-out 1.5-4 s (squared ramps), 6-10 s of silence between runs, and the whole stem ducked
 6-10 dB under a pseudo-dialogue track (lines 1-5 s, pauses 1-8 s, 0.3 s ramps) as a mixer would.
 There are no songs: these packages hold no sung music, so vocal presence is not exercised here.
-`--crossfade MIN MAX` draws the segue crossfades from another range (session 25 built 3-6 s ones).
+`--crossfade MIN MAX` draws the segue crossfades from another range (session 25 built 3-6 s ones);
+`--chain-level` puts every piece of a run at one level, so no segue steps in level (session 27).
 
 Needs numpy and ffmpeg (each excerpt is decoded on demand; memory stays at one reel).
 """
@@ -121,7 +122,7 @@ def choose_excerpts(tracks, k, rng):
     return chain
 
 
-def make_reel(tracks, minutes, rng, crossfade=(1.0, 3.0)):
+def make_reel(tracks, minutes, rng, crossfade=(1.0, 3.0), chain_level=False):
     total = int(minutes * 60 * SR)
     sig = np.zeros(total)
     cues = []
@@ -130,11 +131,13 @@ def make_reel(tracks, minutes, rng, crossfade=(1.0, 3.0)):
         k = int(rng.integers(2, 5))
         chain = choose_excerpts(tracks, k, rng)
         xfades = [float(rng.uniform(*crossfade)) for _ in range(k - 1)]
+        draw_level = lambda: float(rng.uniform(-38, -32) if rng.random() < 0.3 else rng.uniform(-23, -19))
+        run_level = draw_level() if chain_level else None
         if chain is None or t + sum(len(c[2]) / SR for c in chain) - sum(xfades) + 12 >= total / SR:
             break
         for i, (j, off, seg) in enumerate(chain):
             path, licence, length = tracks[j]
-            level = float(rng.uniform(-38, -32) if rng.random() < 0.3 else rng.uniform(-23, -19))
+            level = run_level if chain_level else draw_level()
             seg *= 10 ** (level / 20) / max(active_rms(seg), 1e-9)
             n = len(seg)
             seg_in, seg_out = i > 0, i < k - 1
@@ -179,6 +182,8 @@ def main():
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--crossfade", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
                     help="segue crossfade lengths, seconds (uniform; default 1 3)")
+    ap.add_argument("--chain-level", action="store_true",
+                    help="every piece of a run at the run's one level (level-matched segues)")
     args = ap.parse_args()
     tracks = []
     for path, licence in score_tracks(args.train_dir, PACKAGES):
@@ -190,7 +195,7 @@ def main():
                  "run tools/fetch_training_audio.sh first (with ffmpeg installed)")
     for r in range(1, args.reels + 1):
         rng = np.random.default_rng([args.seed, r])
-        sig, cues, duck_db = make_reel(tracks, args.minutes, rng, tuple(args.crossfade))
+        sig, cues, duck_db = make_reel(tracks, args.minutes, rng, tuple(args.crossfade), args.chain_level)
         d = args.out_dir / f"DEV{r}"
         os.makedirs(d, exist_ok=True)
         write_wav24(d / f"DEV{r}_MX.wav", sig)
