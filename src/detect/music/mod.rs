@@ -17,12 +17,15 @@
 //!    carries through the point (one recording keeps its grid, two pieces crossfading rarely line
 //!    theirs up), so a grid carried through (1.0) needs 2.4x the median and a broken one (0.8) 1.2x;
 //!    where a side has no beat it is 1.5. It is then scaled by the pitch-class distance of the 20 s
-//!    either side to the power -0.19 ([`NoveltyConfig::key_exponent`]: two keys far apart need
-//!    less, one key held more), by 0.95 at a peak (the top of the curve within 12 s) and by 1.19 at
-//!    a secondary maximum that a stronger point within 12 s outranks, as where a piece's own change
-//!    lies a few seconds from a segue ([`NoveltyConfig::peak_factor`],
-//!    [`NoveltyConfig::secondary_factor`]). Those three numbers are one logistic score fitted on
-//!    twelve reel sets. A point is not split where both sides are one piece by their pitch-class
+//!    either side to the power -0.184 ([`NoveltyConfig::key_exponent`]: two keys far apart need
+//!    less, one key held more), by 1.149 at a peak (the top of the curve within 12 s) and by 1.447
+//!    at a secondary maximum that a stronger point within 12 s outranks, as where a piece's own
+//!    change lies a few seconds from a segue ([`NoveltyConfig::peak_factor`],
+//!    [`NoveltyConfig::secondary_factor`]), and divided by `1 + |level step|` (dB, the 80th
+//!    percentile level 2-8 s either side, [`novelty::level_step_db`]) to the power 0.0854
+//!    ([`NoveltyConfig::level_step_exponent`]: a 10 dB step needs 0.81 of what none needs). Those
+//!    four numbers are one logistic score fitted on sixteen reel sets (session 27; the first
+//!    three alone, session 23, on twelve). A point is not split where both sides are one piece by their pitch-class
 //!    profiles (same profile, [`NoveltyConfig::same_piece_chroma`] 0.1; or one key held over 12 s
 //!    and 20 s, [`NoveltyConfig::same_key_chroma`] 0.15), and splits are taken by the most margin
 //!    over what they need first, none within 8 s ([`NoveltyConfig::min_segment_s`]) of another or
@@ -53,18 +56,20 @@
 //! marks the two as a segue ([`crate::timeline::link_segues`]).
 //!
 //! **Measured** (`tools/reference/score_reel_sets.sh`, session 27, fourteen reel sets: dev and
-//! seeds 7-1212): segues found within 3 s 224 of 267, middles within 1 s 205, within 0.5 s 163,
-//! segue sides within 0.5 s 279 of 484, 33 false splits (the learned placement was fitted on these
-//! sets; leaving each set out of the fit, `tools/reference/segue_placement_fit.py`, the found
-//! segues' sides within 0.5 s go from 302 to 345 of 522 on sixteen sets). On music the reels never
-//! use (the music runs of `tools/reference/film_music_runs.py`, 232 segues, and an earlier sample
-//! of its prototype, 241) middles within 1 s 203 and 199, 37 and 26 false splits, cue F1 0.943
-//! and 0.899. There the detector splits inside a piece about once per seven or eight segues,
-//! against once per eight on the reels. On the freshest reel sets about half to three quarters
-//! of the segues are placed within 1 s of their middle (seeds 1010 and 1111, in the placement's
-//! fit: 10 of 17, 16 of 25; seeds 1515 and 1616, never in it: 19 of 25, 14 of 18). Crossfades
-//! longer than the reels' 1-3 s are placed worse: on music runs with 3-6 s crossfades, 57 of 101
-//! and 61 of 103 found segues within 1 s.
+//! seeds 7-1212): segues found within 3 s 221 of 267, middles within 1 s 202, within 0.5 s 161,
+//! segue sides within 0.5 s 275 of 484, 30 false splits (the learned placement and the split score
+//! were fitted on these sets; leaving each set out of the placement's fit,
+//! `tools/reference/segue_placement_fit.py`, the found segues' sides within 0.5 s go from 302 to
+//! 345 of 522 on sixteen sets). On music the reels never use (the music runs of
+//! `tools/reference/film_music_runs.py`, 232 segues, and an earlier sample of its prototype, 241)
+//! middles within 1 s 201 and 200, 32 and 21 false splits, cue F1 0.947 and 0.910; on music runs
+//! whose pieces share one level within each run (181 segues) 153, 23 false splits, cue F1 0.945.
+//! There the detector splits inside a piece about once per seven to ten segues found, against
+//! once per seven on the reels. On the freshest reel sets about half to three quarters of the
+//! segues are placed within 1 s of their middle (seeds 1010 and 1111, in the fits: 10 of 17, 16
+//! of 25; seeds 1515 and 1616, never in them: 19 of 25, 14 of 18). Crossfades longer than the
+//! reels' 1-3 s are placed worse: on music runs with 3-6 s crossfades, 56 of 101 and 60 of 103
+//! found segues within 1 s.
 //!
 //! The measurements behind these choices, and the attempts not kept, are in `docs/music-cues.md`.
 
@@ -161,6 +166,7 @@ pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig
                 .and_then(|r| r.continuity(beat.min_strength))
         };
         let key_distance = |t: f64| novelty::key_distance(&desc, run, t, &cfg.novelty);
+        let level_step = |t: f64| novelty::level_step_db(&desc, run, t).map(f64::from);
         let found = novelty::change_points(
             &curve,
             run,
@@ -168,6 +174,7 @@ pub fn detect_music(mx: &FeatureTrack, loudness: &LoudnessTrace, cfg: &CueConfig
             same_piece,
             continuity,
             key_distance,
+            level_step,
         );
         let splits = novelty::refine_change_points(
             &desc,

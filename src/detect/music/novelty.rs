@@ -131,7 +131,16 @@ pub struct NoveltyConfig {
     /// outranked within `window_s`, as where a stronger in-piece change lies a few seconds from a
     /// segue (0 disables: only peaks split).
     pub secondary_factor: f64,
+    /// The required ratio is divided by `1 + |level step|` (dB, [`level_step_db`] at the change
+    /// point, capped at [`MAX_LEVEL_STEP_DB`]; no reading: no factor) raised to this (0
+    /// disables): two pieces at different levels need less novelty to split. Fitted with the
+    /// other factors as one logistic score (session 27); it holds on music runs whose pieces
+    /// share one level, so it is not the generator's level draws speaking (docs/music-cues.md).
+    pub level_step_exponent: f64,
 }
+
+/// Level steps beyond this many dB count as this much in the split rule.
+pub const MAX_LEVEL_STEP_DB: f64 = 40.0;
 
 impl Default for NoveltyConfig {
     fn default() -> Self {
@@ -157,9 +166,10 @@ impl Default for NoveltyConfig {
             beat_pivot: 0.875,
             beat_min_ratio: 1.2,
             segue_margin: 1.0,
-            key_exponent: 0.19,
-            peak_factor: 0.95,
-            secondary_factor: 1.19,
+            key_exponent: 0.184,
+            peak_factor: 1.149,
+            secondary_factor: 1.447,
+            level_step_exponent: 0.0854,
         }
     }
 }
@@ -568,13 +578,28 @@ pub fn candidate_required_ratio(
     continuity: Option<f64>,
     is_peak: bool,
     key_distance: Option<f64>,
+    level_step_db: Option<f64>,
     cfg: &NoveltyConfig,
 ) -> f64 {
     let key = match key_distance {
         Some(d) if cfg.key_exponent != 0.0 => d.max(0.02).powf(-cfg.key_exponent),
         _ => 1.0,
     };
-    required_ratio(continuity, cfg) * shape_factor(is_peak, cfg) * key * cfg.segue_margin.max(1.0)
+    required_ratio(continuity, cfg)
+        * shape_factor(is_peak, cfg)
+        * key
+        * step_factor(level_step_db, cfg)
+        * cfg.segue_margin.max(1.0)
+}
+
+/// `(1 + |step|)^-level_step_exponent`, the step capped at [`MAX_LEVEL_STEP_DB`]; 1 without one.
+fn step_factor(level_step_db: Option<f64>, cfg: &NoveltyConfig) -> f64 {
+    match level_step_db {
+        Some(step) if cfg.level_step_exponent != 0.0 && step.is_finite() => {
+            (1.0 + step.abs().min(MAX_LEVEL_STEP_DB)).powf(-cfg.level_step_exponent)
+        }
+        _ => 1.0,
+    }
 }
 
 /// [`NoveltyConfig::peak_factor`] at a peak, [`NoveltyConfig::secondary_factor`] elsewhere.
@@ -591,11 +616,11 @@ fn shape_factor(is_peak: bool, cfg: &NoveltyConfig) -> f64 {
 /// pitch-class distance); those at 1 or over, and not inside one piece by `same_piece`, split,
 /// strongest score first, none within `min_segment_s` of another. In time order.
 ///
-/// `ln(ratio / needed)` is a logistic score over three inputs (the log ratio over the beat rule's
-/// requirement, the log 20 s pitch-class distance, peak or not) fitted on twelve reel sets, and the
-/// factors are its weights: chosen leaving each set out in turn, it found more segues with fewer
-/// false splits on the set left out and on music the reels never use than the peaks-only rule
-/// (`docs/music-cues.md`, session 23).
+/// `ln(ratio / needed)` is a logistic score over four inputs (the log ratio over the beat rule's
+/// requirement, the log 20 s pitch-class distance, peak or not, `ln(1 + |level step|)`) fitted on
+/// sixteen reel sets, and the factors are its weights: chosen leaving each set out in turn, it
+/// found more segues with fewer false splits on the set left out and on music the reels never use
+/// than the peaks-only rule (`docs/music-cues.md`, sessions 23 and 27).
 pub fn change_points(
     curve: &[(f64, f64)],
     run: &Span,
@@ -603,6 +628,7 @@ pub fn change_points(
     same_piece: impl Fn(f64) -> bool,
     continuity: impl Fn(f64) -> Option<f64>,
     key_distance: impl Fn(f64) -> Option<f64>,
+    level_step_db: impl Fn(f64) -> Option<f64>,
 ) -> Vec<ChangePoint> {
     let (median, found) = maxima(curve, run, cfg);
     if median <= 0.0 {
@@ -619,17 +645,26 @@ pub fn change_points(
         .powf(-cfg.key_exponent)
         .min(0.02f64.powf(-cfg.key_exponent))
         .min(1.0);
+    let lowest_step = step_factor(Some(MAX_LEVEL_STEP_DB), cfg).min(1.0);
     let mut cands: Vec<ChangePoint> = found
         .into_iter()
         .filter(|&(_, v, is_peak)| {
             let shape = shape_factor(is_peak, cfg);
             shape > 0.0
-                && v >= lowest_beat * shape * lowest_key * cfg.segue_margin.max(1.0) * median
+                && v >= lowest_beat
+                    * shape
+                    * lowest_key
+                    * lowest_step
+                    * cfg.segue_margin.max(1.0)
+                    * median
         })
         .filter_map(|(t, v, is_peak)| {
             let beat = (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten();
             let key = (cfg.key_exponent != 0.0).then(|| key_distance(t)).flatten();
-            let required = candidate_required_ratio(beat, is_peak, key, cfg);
+            let step = (cfg.level_step_exponent != 0.0)
+                .then(|| level_step_db(t))
+                .flatten();
+            let required = candidate_required_ratio(beat, is_peak, key, step, cfg);
             (v >= required * median && !same_piece(t)).then_some(ChangePoint {
                 at_s: t,
                 ratio: v / median,

@@ -705,7 +705,16 @@ fn a_piece_keeping_its_beat_through_a_change_of_arrangement_and_key_is_not_split
     let track = rendered(80.0, vec![a, b]);
     let cues = detect_cues(&track, &no_loudness());
     assert_eq!(cues.len(), 1, "{cues:?}");
+    // The shipped score also asks more of a change with no level step (session 27), which alone
+    // holds this one. So the beat's part is shown under session 23's score, without that term:
+    // there the grid holds it and, with the beat reading off, it splits.
     let mut cfg = CueConfig::default();
+    cfg.novelty.key_exponent = 0.19;
+    cfg.novelty.peak_factor = 0.95;
+    cfg.novelty.secondary_factor = 1.19;
+    cfg.novelty.level_step_exponent = 0.0;
+    let with_beat = detect_cues_with(&track, &no_loudness(), &cfg);
+    assert_eq!(with_beat.len(), 1, "{with_beat:?}");
     cfg.novelty.beat_weight = 0.0;
     let without_beat = detect_cues_with(&track, &no_loudness(), &cfg);
     assert_eq!(without_beat.len(), 2, "{without_beat:?}");
@@ -957,7 +966,7 @@ fn change_points_moved_to_rivals_stay_apart() {
 /// Change points of `long` over `run` with no beat reading, one piece nowhere, and the 20 s
 /// pitch-class distance `key` everywhere.
 fn split_at(long: &[(f64, f64)], run: &Span, key: Option<f64>, cfg: &NoveltyConfig) -> Vec<f64> {
-    novelty::change_points(long, run, cfg, |_| false, |_| None, |_| key)
+    novelty::change_points(long, run, cfg, |_| false, |_| None, |_| key, |_| None)
         .iter()
         .map(|c| c.at_s)
         .collect()
@@ -965,15 +974,16 @@ fn split_at(long: &[(f64, f64)], run: &Span, key: Option<f64>, cfg: &NoveltyConf
 
 #[test]
 fn a_change_whose_key_moves_far_needs_less_novelty_and_one_whose_key_holds_more() {
-    // A 1.5x peak with no beat evidence: the peaks-only rule asked exactly 1.5x. Two sides a whole
-    // key apart (correlation distance 1) let it split; a key that nearly holds (0.2) does not.
+    // A 1.9x peak with no beat evidence and no level reading: it needs 1.5 x 1.149 = 1.72x with
+    // the keys a whole key apart (correlation distance 1), so it splits; a key that nearly holds
+    // (0.2) asks 0.2^-0.184 = 1.34 times that, 2.32x, and it does not.
     let run = Span::new(0.0, 120.0);
     let cfg = NoveltyConfig::default();
-    let long = humped(&run, &[(60.0, 1.5)]);
+    let long = humped(&run, &[(60.0, 1.9)]);
     assert_eq!(split_at(&long, &run, Some(1.0), &cfg), vec![60.0]);
     assert!(split_at(&long, &run, Some(0.2), &cfg).is_empty());
-    let needed = |key| novelty::candidate_required_ratio(None, true, key, &cfg);
-    assert!(needed(Some(1.0)) < 1.5 && needed(Some(0.2)) > 1.5);
+    let needed = |key| novelty::candidate_required_ratio(None, true, key, None, &cfg);
+    assert!(needed(Some(1.0)) < 1.9 && needed(Some(0.2)) > 1.9);
     assert!(
         needed(Some(0.0)) == needed(Some(0.02)),
         "the distance is floored"
@@ -992,21 +1002,21 @@ fn a_change_whose_key_moves_far_needs_less_novelty_and_one_whose_key_holds_more(
 
 #[test]
 fn a_segue_outranked_by_a_stronger_change_nearby_splits_when_it_clears_the_secondary_bar() {
-    // An in-piece change at 40 s (3x) tops the curve within 12 s of a segue at 50 s (2x): the
-    // segue is a secondary maximum and needs 1.16 x 1.5 = 1.74x, which it clears. At 1.6x it
+    // An in-piece change at 40 s (3x) tops the curve within 12 s of a segue at 50 s (2.4x): the
+    // segue is a secondary maximum and needs 1.447 x 1.5 = 2.17x, which it clears. At 2x it
     // does not; nor does it with secondaries off.
     let run = Span::new(0.0, 120.0);
     let cfg = NoveltyConfig::default();
     let found = |h: f64, cfg: &NoveltyConfig| {
         split_at(&humped(&run, &[(40.0, 3.0), (50.0, h)]), &run, None, cfg)
     };
-    assert_eq!(found(2.0, &cfg), vec![40.0, 50.0]);
-    assert_eq!(found(1.6, &cfg), vec![40.0]);
+    assert_eq!(found(2.4, &cfg), vec![40.0, 50.0]);
+    assert_eq!(found(2.0, &cfg), vec![40.0]);
     let peaks_only = NoveltyConfig {
         secondary_factor: 0.0,
         ..cfg.clone()
     };
-    assert_eq!(found(2.0, &peaks_only), vec![40.0]);
+    assert_eq!(found(2.4, &peaks_only), vec![40.0]);
     // A secondary maximum still keeps `min_segment_s` from a stronger split.
     assert_eq!(
         split_at(&humped(&run, &[(40.0, 3.0), (46.0, 2.5)]), &run, None, &cfg),
@@ -1135,4 +1145,28 @@ fn a_window_mixing_the_two_pieces_lies_on_the_line_between_them_and_a_pieces_own
     assert!(off_line(31.0) < 1e-9, "middle: {}", off_line(31.0));
     assert!(off_line(32.0) < 1e-9, "B: {}", off_line(32.0));
     assert!(off_line(34.5) > 1.0, "fill: {}", off_line(34.5));
+}
+
+#[test]
+fn two_pieces_at_different_levels_need_less_novelty_to_split() {
+    // A 1.6x peak with no beat or key evidence needs 1.5 x 1.149 = 1.72x without a level step:
+    // it does not split. A 10 dB step divides that by 11^0.0854 = 1.23 (1.40x): it splits. A
+    // step beyond the cap counts as the cap.
+    let run = Span::new(0.0, 120.0);
+    let cfg = NoveltyConfig::default();
+    let long = humped(&run, &[(60.0, 1.6)]);
+    let split_with = |step: Option<f64>| {
+        novelty::change_points(&long, &run, &cfg, |_| false, |_| None, |_| None, |_| step)
+            .iter()
+            .map(|c| c.at_s)
+            .collect::<Vec<f64>>()
+    };
+    assert!(split_with(None).is_empty());
+    assert!(split_with(Some(0.0)).is_empty());
+    assert_eq!(split_with(Some(-10.0)), vec![60.0], "a quieter piece");
+    assert_eq!(split_with(Some(10.0)), vec![60.0], "a louder piece");
+    let needed = |step| novelty::candidate_required_ratio(None, true, None, step, &cfg);
+    assert_eq!(needed(Some(0.0)), needed(None));
+    assert_eq!(needed(Some(60.0)), needed(Some(novelty::MAX_LEVEL_STEP_DB)));
+    assert!(needed(Some(10.0)) < 1.45 && needed(None) > 1.7);
 }
