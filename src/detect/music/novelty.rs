@@ -645,25 +645,25 @@ pub fn change_points(
         .powf(-cfg.key_exponent)
         .min(0.02f64.powf(-cfg.key_exponent))
         .min(1.0);
-    let lowest_step = step_factor(Some(MAX_LEVEL_STEP_DB), cfg).min(1.0);
     let mut cands: Vec<ChangePoint> = found
         .into_iter()
-        .filter(|&(_, v, is_peak)| {
-            let shape = shape_factor(is_peak, cfg);
-            shape > 0.0
-                && v >= lowest_beat
-                    * shape
-                    * lowest_key
-                    * lowest_step
-                    * cfg.segue_margin.max(1.0)
-                    * median
-        })
         .filter_map(|(t, v, is_peak)| {
-            let beat = (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten();
-            let key = (cfg.key_exponent != 0.0).then(|| key_distance(t)).flatten();
+            // The level step is cheap to read and known exactly; only the beat and key readings
+            // are bounded.
+            let shape = shape_factor(is_peak, cfg);
             let step = (cfg.level_step_exponent != 0.0)
                 .then(|| level_step_db(t))
                 .flatten();
+            let bound = lowest_beat
+                * shape
+                * lowest_key
+                * step_factor(step, cfg)
+                * cfg.segue_margin.max(1.0);
+            if shape <= 0.0 || v < bound * median {
+                return None;
+            }
+            let beat = (cfg.beat_weight != 0.0).then(|| continuity(t)).flatten();
+            let key = (cfg.key_exponent != 0.0).then(|| key_distance(t)).flatten();
             let required = candidate_required_ratio(beat, is_peak, key, step, cfg);
             (v >= required * median && !same_piece(t)).then_some(ChangePoint {
                 at_s: t,
