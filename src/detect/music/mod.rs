@@ -25,8 +25,8 @@
 //!    percentile level 2-8 s either side, [`novelty::level_step_db`]) to the power 0.0854
 //!    ([`NoveltyConfig::level_step_exponent`]: a 10 dB step needs 0.81 of what none needs). Those
 //!    four numbers are one logistic score fitted on sixteen reel sets (session 27; the first
-//!    three alone, session 23, on twelve). A point is not split where both sides are one piece by their pitch-class
-//!    profiles (same profile, [`NoveltyConfig::same_piece_chroma`] 0.1; or one key held over 12 s
+//!    three alone, session 23, on twelve). A point is not split where both sides are one piece
+//!    by their pitch-class profiles (same profile, [`NoveltyConfig::same_piece_chroma`] 0.1; or one key held over 12 s
 //!    and 20 s, [`NoveltyConfig::same_key_chroma`] 0.15), and splits are taken by the most margin
 //!    over what they need first, none within 8 s ([`NoveltyConfig::min_segment_s`]) of another or
 //!    of a run's ends.

@@ -222,6 +222,15 @@ impl Descriptors {
             .max(0.0) as usize
     }
 
+    /// The windows whose centres lie in `from_s..=to_s` (window `k` is centred at
+    /// `k * hop_s + len_s / 2`).
+    pub fn centred_within(&self, from_s: f64, to_s: f64) -> std::ops::Range<usize> {
+        let index = |u: f64| (u - self.len_s / 2.0) / self.hop_s;
+        let first = (index(from_s - 1e-9).ceil().max(0.0) as usize).min(self.len());
+        let last = ((index(to_s + 1e-9).floor() + 1.0).max(0.0) as usize).min(self.len());
+        first..last.max(first)
+    }
+
     /// The descriptors of window `k` (`dims` values).
     pub fn row(&self, k: usize) -> &[f32] {
         &self.values[k * self.dims..(k + 1) * self.dims]
@@ -759,13 +768,15 @@ pub fn refine_change_points(
 /// Level step across `t` in `run`, dB: the 80th percentile of the usable windows' level whose
 /// centres lie 2-8 s after `t`, less that of those 2-8 s before (negative: the later side is
 /// quieter); `None` with fewer than 4 such windows a side. The percentile reads each side's music
-/// rather than its dips under dialogue. A local reading for study (`examples/novelty_dump`); the
-/// placement reads whole pieces instead ([`piece_level_db`]), which agree better with the pieces'
-/// own levels (docs/music-cues.md, session 24).
+/// rather than its dips under dialogue. The split rule reads it at every candidate
+/// ([`NoveltyConfig::level_step_exponent`]); the placements read whole pieces instead
+/// ([`piece_level_db`]), which agree better with the pieces' own levels (docs/music-cues.md,
+/// session 24).
 pub fn level_step_db(d: &Descriptors, run: &Span, t: f64) -> Option<f32> {
     let side = |lo: f64, hi: f64| {
-        let mut levels: Vec<f32> = d
-            .windows_in(run)
+        // Only the windows near the side are visited, not the whole run.
+        let (in_run, near) = (d.windows_in(run), d.centred_within(lo, hi));
+        let mut levels: Vec<f32> = (in_run.start.max(near.start)..in_run.end.min(near.end))
             .filter(|&k| {
                 let centre = k as f64 * d.hop_s + d.len_s / 2.0;
                 d.usable[k] && centre > lo && centre < hi

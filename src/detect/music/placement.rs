@@ -73,51 +73,47 @@ const DESCRIPTOR_RADIUS_S: f64 = 0.25;
 /// Level step between the pieces beyond which the offset-step interaction saturates, dB.
 const STEP_CLAMP_DB: f64 = 20.0;
 
-/// How far the descriptors at `t` lie off the line between the two pieces' references (root mean
-/// square over the dimensions of the part not along it; 0 where a reference is missing). A
-/// crossfade's windows mix the two pieces and lie near that line; a piece's own event (a fill, a
-/// break), where a content curve may peak as well, lies off it.
-fn off_line(d: &Descriptors, t: f64, before: Option<&[f64]>, after: Option<&[f64]>) -> f64 {
-    let (Some(a), Some(b)) = (before, after) else {
-        return 0.0;
-    };
-    let Some(x) = mean_descriptor(
-        d,
-        t - DESCRIPTOR_RADIUS_S,
-        t + DESCRIPTOR_RADIUS_S,
-        false,
-        1,
-    ) else {
-        return 0.0;
-    };
-    let along: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
-    let norm_sq: f64 = along.iter().map(|v| v * v).sum();
-    if norm_sq <= 0.0 {
-        return 0.0;
-    }
-    let share = x
-        .iter()
-        .zip(a)
-        .zip(&along)
-        .map(|((x, a), v)| (x - a) * v)
-        .sum::<f64>()
-        / norm_sq;
-    let off_sq: f64 = x
-        .iter()
-        .zip(a)
-        .zip(&along)
-        .map(|((x, a), v)| (x - a - share * v).powi(2))
-        .sum();
-    (off_sq / x.len() as f64).sqrt()
+/// The line between the two pieces' reference descriptors, built once per change point.
+struct PieceLine {
+    origin: Vec<f64>,
+    along: Vec<f64>,
+    norm_sq: f64,
 }
 
-/// The texture windows whose centres lie in `from_s..=to_s`.
-fn centred_within(d: &Descriptors, from_s: f64, to_s: f64) -> std::ops::Range<usize> {
-    // Window k is centred at k * hop + len / 2.
-    let index = |u: f64| (u - d.len_s / 2.0) / d.hop_s;
-    let first = (index(from_s - 1e-9).ceil().max(0.0) as usize).min(d.len());
-    let last = ((index(to_s + 1e-9).floor() + 1.0).max(0.0) as usize).min(d.len());
-    first..last.max(first)
+impl PieceLine {
+    /// The line from `before` to `after`; `None` where they coincide.
+    fn between(before: Vec<f64>, after: &[f64]) -> Option<Self> {
+        let along: Vec<f64> = after.iter().zip(&before).map(|(b, a)| b - a).collect();
+        let norm_sq: f64 = along.iter().map(|v| v * v).sum();
+        (norm_sq > 0.0).then_some(PieceLine {
+            origin: before,
+            along,
+            norm_sq,
+        })
+    }
+
+    /// How far the descriptors at `t` lie off the line (root mean square over the dimensions of
+    /// the part not along it; 0 where no window is centred near `t`). A crossfade's windows mix
+    /// the two pieces and lie near it; a piece's own event (a fill, a break), where a content
+    /// curve may peak as well, lies off it.
+    fn distance_at(&self, d: &Descriptors, t: f64) -> f64 {
+        let Some(x) = mean_descriptor(
+            d,
+            t - DESCRIPTOR_RADIUS_S,
+            t + DESCRIPTOR_RADIUS_S,
+            false,
+            1,
+        ) else {
+            return 0.0;
+        };
+        let offsets = || x.iter().zip(&self.origin).map(|(x, a)| x - a);
+        let share = offsets().zip(&self.along).map(|(y, v)| y * v).sum::<f64>() / self.norm_sq;
+        let off_sq: f64 = offsets()
+            .zip(&self.along)
+            .map(|(y, v)| (y - share * v).powi(2))
+            .sum();
+        (off_sq / x.len() as f64).sqrt()
+    }
 }
 
 /// Mean descriptors of the windows centred in `from_s..=to_s` (the usable ones only when
@@ -131,7 +127,10 @@ fn mean_descriptor(
 ) -> Option<Vec<f64>> {
     let mut sum = vec![0f64; d.dims];
     let mut n = 0usize;
-    for k in centred_within(d, from_s, to_s).filter(|&k| !usable_only || d.usable[k]) {
+    for k in d
+        .centred_within(from_s, to_s)
+        .filter(|&k| !usable_only || d.usable[k])
+    {
         for (s, &v) in sum.iter_mut().zip(d.row(k)) {
             *s += f64::from(v);
         }
@@ -257,8 +256,12 @@ pub fn candidates(
     };
     let reference =
         |from_s: f64, to_s: f64| mean_descriptor(d, from_s, to_s, true, REFERENCE_MIN_WINDOWS);
-    let before = reference(t - REFERENCE_GAP_S - REFERENCE_LEN_S, t - REFERENCE_GAP_S);
-    let after = reference(t + REFERENCE_GAP_S, t + REFERENCE_GAP_S + REFERENCE_LEN_S);
+    let line = reference(t - REFERENCE_GAP_S - REFERENCE_LEN_S, t - REFERENCE_GAP_S)
+        .zip(reference(
+            t + REFERENCE_GAP_S,
+            t + REFERENCE_GAP_S + REFERENCE_LEN_S,
+        ))
+        .and_then(|(before, after)| PieceLine::between(before, &after));
     let features = times
         .iter()
         .zip(&offsets)
@@ -282,7 +285,7 @@ pub fn candidates(
                 strengths[1][i],
                 strengths[2][i],
                 strengths[3][i],
-                off_line(d, u, before.as_deref(), after.as_deref()),
+                line.as_ref().map_or(0.0, |l| l.distance_at(d, u)),
             ]
         })
         .collect();
@@ -305,7 +308,7 @@ fn value_at(curve: &[(f64, f64)], t: f64, hop_s: f64) -> Option<f64> {
 fn mean_level_db(d: &Descriptors, t: f64) -> Option<f64> {
     let levels = d
         .level_db
-        .get(centred_within(d, t - LEVEL_RADIUS_S, t + LEVEL_RADIUS_S))?;
+        .get(d.centred_within(t - LEVEL_RADIUS_S, t + LEVEL_RADIUS_S))?;
     (!levels.is_empty())
         .then(|| levels.iter().map(|&l| f64::from(l)).sum::<f64>() / levels.len() as f64)
 }
